@@ -1,0 +1,62 @@
+"""Command line: ``python -m labsupport up | down | status [--json] | env``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import localcloud
+from .config import load_config
+from .errors import LabError
+
+
+def _up(args) -> int:
+    config = load_config()
+    record = localcloud.up(config)
+    print(f"local cloud running: management {record.endpoints()['management']}, "
+          f"queue {record.endpoints()['queue']}, blob {record.endpoints()['blob']}")
+    return 0
+
+
+def _down(args) -> int:
+    config = load_config()
+    stopped = localcloud.down(localcloud.StateFolder(config.state_dir))
+    print("local cloud stopped" if stopped else "local cloud was not running")
+    return 0
+
+
+def _status(args) -> int:
+    config = load_config()
+    current = localcloud.status(localcloud.StateFolder(config.state_dir))
+    if args.json:
+        print(json.dumps(current.as_dict(), indent=2))
+    else:
+        data = current.as_dict()
+        print(f"local cloud: {data['state']} (state folder {data['state_dir']})")
+        for name, url in data.get("endpoints", {}).items():
+            print(f"  {name:<11} {url}")
+        if "uptime_seconds" in data:
+            print(f"  uptime      {data['uptime_seconds']:.0f} s, Azurite {data['azurite_version']}")
+    return 0 if current.running or not args.check else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m labsupport", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="start the local cloud (if it is not running)").set_defaults(run=_up)
+    commands.add_parser("down", help="stop the local cloud").set_defaults(run=_down)
+    status = commands.add_parser("status", help="show whether the local cloud runs")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--check", action="store_true", help="exit 1 unless running")
+    status.set_defaults(run=_status)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except LabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The lab's configuration: environment variables, optionally from a ``lab.env`` file.
+
+Every setting has a default that works offline; ``LAB_BACKEND=azure`` switches the same
+notebooks to a real subscription. Invalid values raise :class:`ConfigError` with a fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+from .paths import project_root, state_dir
+
+BACKENDS = ("local", "azure")
+LOCAL_SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
+LOCAL_TENANT_ID = "00000000-0000-4000-8000-000000000002"
+AZURE_MANAGEMENT_URL = "https://management.azure.com"
+PORT_SETTINGS = {
+    "queue": "LAB_QUEUE_PORT",
+    "blob": "LAB_BLOB_PORT",
+    "table": "LAB_TABLE_PORT",
+    "management": "LAB_MANAGEMENT_PORT",
+}
+KNOWN_SETTINGS = {
+    "LAB_BACKEND", "LAB_PREFIX", "LAB_LOCATION", "LAB_RESOURCE_GROUP", "LAB_ACCOUNT_NAME",
+    "LAB_STATE_DIR", "AZURE_SUBSCRIPTION_ID", *PORT_SETTINGS.values(),
+}
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_PREFIX = re.compile(r"^[a-z][a-z0-9]{1,9}$")
+_LOCATION = re.compile(r"^[a-z][a-z0-9]{2,30}$")
+_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+_RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,90}$")
+_LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """Validated settings; build one with :func:`load_config`."""
+
+    backend: str
+    prefix: str
+    location: str
+    subscription_id: str
+    resource_group: str
+    account_name: str
+    state_dir: Path
+    ports: dict[str, int | None] = field(default_factory=dict)
+    env_file: Path | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.backend == "local"
+
+
+def parse_env_file(path: Path) -> dict[str, str]:
+    """Read ``NAME=value`` lines (``#`` comments, optional ``export`` and quotes)."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _LINE.match(line)
+        if not match:
+            raise ConfigError(
+                f"{path.name} line {number}: expected NAME=value, got {line[:40]!r}. "
+                f"Fix or delete that line (comments start with #)."
+            )
+        name, value = match.group(1), match.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def default_env_file(environ: dict[str, str]) -> Path | None:
+    """``LAB_ENV_FILE`` if set, else ``lab.env`` in the project root when it exists."""
+    if environ.get("LAB_ENV_FILE"):
+        path = Path(environ["LAB_ENV_FILE"]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"LAB_ENV_FILE points at {path}, which does not exist.")
+        return path
+    path = project_root() / "lab.env"
+    return path if path.is_file() else None
+
+
+def derived_account_name(prefix: str, subscription_id: str) -> str:
+    """A stable, globally unlikely storage account name: prefix + 8 hex digits."""
+    digest = hashlib.sha256(f"{prefix}:{subscription_id.lower()}".encode()).hexdigest()
+    return f"{prefix}{digest[:8]}"
+
+
+def _port(settings: dict[str, str], name: str) -> int | None:
+    value = settings.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1024 <= int(value) <= 65535:
+        raise ConfigError(f"{name}={value!r} is not a port: use a number from 1024 to 65535.")
+    return int(value)
+
+
+def load_config(
+    environ: dict[str, str] | None = None, env_file: Path | None | bool = True
+) -> LabConfig:
+    """Read and validate the configuration; the environment overrides ``lab.env``.
+
+    ``env_file=True`` looks for the default file, ``False``/``None`` reads none.
+    """
+    env = dict(os.environ if environ is None else environ)
+    path = default_env_file(env) if env_file is True else (env_file or None)
+    settings = {**(parse_env_file(path) if path else {}), **env}
+
+    backend = settings.get("LAB_BACKEND", "local").strip().lower() or "local"
+    if backend not in BACKENDS:
+        raise ConfigError(
+            f"LAB_BACKEND={settings.get('LAB_BACKEND')!r} is not a backend: use 'local' "
+            f"(the offline local cloud, the default) or 'azure' (a real subscription)."
+        )
+    prefix = settings.get("LAB_PREFIX", "qlab").strip() or "qlab"
+    if not _PREFIX.match(prefix):
+        raise ConfigError(
+            f"LAB_PREFIX={prefix!r} is invalid: 2-10 lowercase letters and digits, starting "
+            f"with a letter (it becomes part of storage account names), e.g. 'qlab' or 'ana1'."
+        )
+    location = settings.get("LAB_LOCATION", "eastus").strip() or "eastus"
+    if not _LOCATION.match(location):
+        raise ConfigError(
+            f"LAB_LOCATION={location!r} is not an Azure region name: use the short form "
+            f"such as 'eastus' or 'westeurope' (see `az account list-locations -o table`)."
+        )
+    if backend == "azure":
+        subscription = settings.get("AZURE_SUBSCRIPTION_ID", "").strip()
+        if not subscription:
+            raise ConfigError(
+                "LAB_BACKEND=azure needs AZURE_SUBSCRIPTION_ID: run `az account show --query id "
+                "-o tsv` and put the result in lab.env as AZURE_SUBSCRIPTION_ID=<id>."
+            )
+        if not _GUID.match(subscription):
+            raise ConfigError(
+                f"AZURE_SUBSCRIPTION_ID={subscription!r} is not a subscription id (a GUID "
+                f"like 12345678-1234-1234-1234-123456789abc)."
+            )
+    else:
+        subscription = LOCAL_SUBSCRIPTION_ID
+
+    resource_group = settings.get("LAB_RESOURCE_GROUP", "").strip() or f"rg-{prefix}"
+    if not _RESOURCE_GROUP.match(resource_group) or resource_group.endswith("."):
+        raise ConfigError(
+            f"LAB_RESOURCE_GROUP={resource_group!r} is invalid: 1-90 letters, digits, '-', "
+            f"'_', '.', '(' or ')', not ending in '.'."
+        )
+    account = settings.get("LAB_ACCOUNT_NAME", "").strip() or derived_account_name(
+        prefix, subscription
+    )
+    if not _ACCOUNT.match(account):
+        raise ConfigError(
+            f"LAB_ACCOUNT_NAME={account!r} is invalid: storage account names are 3-24 "
+            f"lowercase letters and digits only."
+        )
+    ports = {service: _port(settings, name) for service, name in PORT_SETTINGS.items()}
+    taken = [p for p in ports.values() if p is not None]
+    if len(taken) != len(set(taken)):
+        raise ConfigError(
+            f"The LAB_*_PORT settings repeat a port ({ports}); give each service its own."
+        )
+    return LabConfig(
+        backend=backend,
+        prefix=prefix,
+        location=location,
+        subscription_id=subscription,
+        resource_group=resource_group,
+        account_name=account,
+        state_dir=state_dir({"LAB_STATE_DIR": settings.get("LAB_STATE_DIR", "")}),
+        ports=ports,
+        env_file=path,
+    )

@@ -1,0 +1,31 @@
+"""Exceptions the lab raises: each message says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class LabError(Exception):
+    """Base class for errors a learner can act on; the message is the advice."""
+
+
+class ConfigError(LabError):
+    """The lab's configuration (environment or ``lab.env``) is invalid."""
+
+
+class LocalCloudError(LabError):
+    """The local cloud (Azurite and the management plane) could not be used."""
+
+
+class PortInUseError(LocalCloudError):
+    """A configured port is already taken by another program."""
+
+
+class NotInstalledError(LocalCloudError):
+    """Node.js or the project's ``node_modules`` are missing."""
+
+
+class AzureLoginError(LabError):
+    """No usable Azure credential (not logged in, or the login expired)."""
+
+
+class TeardownRefused(LabError):
+    """Teardown was asked to delete something the lab did not create."""

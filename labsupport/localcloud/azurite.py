@@ -1,0 +1,160 @@
+"""Run Azurite, the storage emulator, as the local cloud's data plane.
+
+The flags are chosen on measurement (see DEVELOPERS.md): HTTPS with the lab CA,
+``--oauth basic`` for Entra ID tokens, ``--skipApiVersionCheck`` for today's SDKs,
+``--disableTelemetry`` always, and disk persistence (never in-memory).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from ..errors import LocalCloudError, NotInstalledError
+from ..paths import project_root
+from .state import StateFolder
+
+SERVICES = ("blob", "queue", "table")
+
+
+def azurite_script(root: Path | None = None) -> Path:
+    return (root or project_root()) / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
+
+
+def find_node() -> str:
+    node = shutil.which("node")
+    if not node:
+        raise NotInstalledError(
+            "Node.js was not found on PATH. The local cloud runs Azurite on Node 20+: install "
+            "Node.js 20 (https://nodejs.org, or `conda env create -f environment.yml`), then "
+            "run `make lab` again."
+        )
+    return node
+
+
+def find_azurite(root: Path | None = None) -> Path:
+    script = azurite_script(root)
+    if not script.is_file():
+        where = script.parents[3]
+        raise NotInstalledError(
+            f"Azurite is not installed: {where / 'node_modules'} is missing or incomplete. "
+            f"Run `npm ci` in {where} (or `make lab`, which does it for you)."
+        )
+    return script
+
+
+def azurite_version(root: Path | None = None) -> str:
+    package = azurite_script(root).parents[2] / "package.json"
+    try:
+        return json.loads(package.read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return "unknown"
+
+
+def accounts_variable(accounts: dict[str, tuple[str, str]]) -> str:
+    """The ``AZURITE_ACCOUNTS`` value: ``name:key1:key2`` entries joined by ``;``."""
+    return ";".join(f"{name}:{k1}:{k2}" for name, (k1, k2) in sorted(accounts.items()))
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def port_accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
+class Azurite:
+    """One Azurite process (blob, queue and table services) owned by the local cloud."""
+
+    def __init__(self, folder: StateFolder, ports: dict[str, int], root: Path | None = None):
+        self.folder = folder
+        self.ports = ports
+        self.node = find_node()
+        self.script = find_azurite(root)
+        self.version = azurite_version(root)
+        self.process: subprocess.Popen | None = None
+        self.log_path = folder.logs / "azurite.log"
+
+    def command(self) -> list[str]:
+        certs = self.folder.certificates
+        args = [self.node, str(self.script)]
+        for service in SERVICES:
+            args += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(self.ports[service])]
+        return args + [
+            "--location", str(self.folder.azurite_data),
+            "--cert", str(certs.server_cert),
+            "--key", str(certs.server_key),
+            "--oauth", "basic",
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+        ]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid if self.process else 0
+
+    def start(self, accounts: dict[str, tuple[str, str]], timeout: float = 30.0) -> None:
+        """Start Azurite with these extra accounts and wait until every port answers."""
+        env = {k: v for k, v in os.environ.items() if k != "AZURITE_ACCOUNTS"}
+        if accounts:
+            env["AZURITE_ACCOUNTS"] = accounts_variable(accounts)
+        self.folder.azurite_data.mkdir(parents=True, exist_ok=True)
+        self.folder.logs.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, cwd=self.folder.root,
+            )
+        deadline = time.monotonic() + timeout
+        while not all(port_accepts(self.ports[s]) for s in SERVICES):
+            if self.process.poll() is not None:
+                raise LocalCloudError(
+                    f"Azurite exited with code {self.process.returncode} while starting. "
+                    f"Last lines of {self.log_path}:\n{self.log_tail()}"
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise LocalCloudError(
+                    f"Azurite did not open its ports within {timeout:.0f} s. Last lines of "
+                    f"{self.log_path}:\n{self.log_tail()}"
+                )
+            time.sleep(0.02)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop gracefully (Azurite flushes its database on SIGTERM), then force."""
+        if not self.process or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+    def restart(self, accounts: dict[str, tuple[str, str]]) -> None:
+        """Restart with a new account set (Azurite reads accounts only at start)."""
+        self.stop()
+        self.start(accounts)
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "\n".join(text[-lines:]) or "(empty log)"

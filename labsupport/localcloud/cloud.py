@@ -1,0 +1,47 @@
+"""What the management plane may use of the running local cloud: endpoints and accounts.
+
+The management plane talks to Azurite only through this object (and the public
+storage SDKs), so it never depends on how Azurite is started.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from .azurite import Azurite
+from .state import StateFolder
+from .tokens import TokenService
+
+
+@dataclass
+class Cloud:
+    """The running local cloud as seen from inside its own process."""
+
+    folder: StateFolder
+    ports: dict[str, int]
+    azurite: Azurite
+    tokens: TokenService
+    identity_header: str
+    accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _restart_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def endpoint(self, service: str, account: str) -> str:
+        """Path-style URL of an account's service, as Azurite serves it (trailing slash)."""
+        return f"https://127.0.0.1:{self.ports[service]}/{account}/"
+
+    @property
+    def management_url(self) -> str:
+        return f"https://127.0.0.1:{self.ports['management']}"
+
+    def apply_accounts(self, accounts: dict[str, tuple[str, str]]) -> None:
+        """Make Azurite serve exactly these accounts (name -> (key1, key2)).
+
+        Azurite reads its accounts only at start, so a change restarts it; data is on
+        disk and survives. Blocks until Azurite answers again.
+        """
+        with self._restart_lock:
+            if accounts == self.accounts:
+                return
+            self.azurite.restart(accounts)
+            self.accounts = dict(accounts)

@@ -1,0 +1,40 @@
+"""The managed-identity token endpoint (App Service protocol, api-version 2019-08-01).
+
+``DefaultAzureCredential`` uses it when ``IDENTITY_ENDPOINT`` and ``IDENTITY_HEADER``
+are set, which ``labsupport`` does in local mode only.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from ..cloud import Cloud
+
+PATH = "/msi/token"
+
+
+def _refuse(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"statusCode": status, "message": message}, status_code=status)
+
+
+async def token(request: Request) -> JSONResponse:
+    cloud: Cloud = request.app.state.cloud
+    header = request.headers.get("x-identity-header", "")
+    if not hmac.compare_digest(header, cloud.identity_header):
+        return _refuse(401, "X-IDENTITY-HEADER is missing or wrong: use the value of IDENTITY_HEADER.")
+    if request.query_params.get("api-version") != "2019-08-01":
+        return _refuse(400, "api-version must be 2019-08-01.")
+    resource = request.query_params.get("resource", "")
+    if not resource.startswith("https://"):
+        return _refuse(400, "resource must be an https URI such as https://storage.azure.com.")
+    access_token, expires_on = cloud.tokens.mint(resource)
+    return JSONResponse({
+        "access_token": access_token,
+        "expires_on": str(expires_on),
+        "resource": resource,
+        "token_type": "Bearer",
+        "client_id": cloud.tokens.object_id,
+    })

@@ -1,0 +1,133 @@
+"""The local cloud's state folder: file layout, the running record, and the start lock."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .certs import Certificates, certificate_paths
+
+
+@dataclass(frozen=True)
+class StateFolder:
+    """Names every file the local cloud keeps under one folder."""
+
+    root: Path
+
+    @property
+    def record(self) -> Path:
+        return self.root / "localcloud.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "localcloud.lock"
+
+    @property
+    def azurite_data(self) -> Path:
+        return self.root / "azurite"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def management_state(self) -> Path:
+        return self.root / "management.json"
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "secrets"
+
+    @property
+    def certificates(self) -> Certificates:
+        return certificate_paths(self.root / "tls")
+
+    def secret(self, name: str, make) -> str:
+        """Read a secret file, creating it with ``make()`` the first time (mode 0600)."""
+        path = self.secrets / name
+        if not path.is_file():
+            self.secrets.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(make())
+        return path.read_text().strip()
+
+    @contextlib.contextmanager
+    def locked(self, timeout: float = 60.0) -> Iterator[None]:
+        """Hold the folder's lock so two starters end with one local cloud."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.lock, "a+") as handle:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{self.lock} stayed locked for {timeout:.0f} s") from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class Record:
+    """What a running local cloud wrote about itself (no secrets)."""
+
+    pid: int
+    azurite_pid: int
+    ports: dict[str, int]
+    started_at: float
+    azurite_version: str
+    state_dir: str
+    ca_bundle: str
+    extra: dict = field(default_factory=dict)
+
+    def endpoints(self) -> dict[str, str]:
+        host = "https://127.0.0.1"
+        return {
+            "management": f"{host}:{self.ports['management']}",
+            "identity": f"{host}:{self.ports['management']}/msi/token",
+            "queue": f"{host}:{self.ports['queue']}",
+            "blob": f"{host}:{self.ports['blob']}",
+            "table": f"{host}:{self.ports['table']}",
+        }
+
+
+def read_record(folder: StateFolder) -> Record | None:
+    try:
+        data = json.loads(folder.record.read_text())
+        return Record(**data)
+    except (FileNotFoundError, json.JSONDecodeError, TypeError):
+        return None
+
+
+def write_record(folder: StateFolder, record: Record) -> None:
+    tmp = folder.record.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(record), indent=2))
+    tmp.replace(folder.record)
+
+
+def pid_alive(pid: int) -> bool:
+    """True if a process with that pid exists and is not a zombie."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True

@@ -1,0 +1,202 @@
+"""Start, find and stop the local cloud from any process (notebook, CLI, tests).
+
+The cloud runs detached so it outlives kernel restarts and is shared by every notebook.
+A lock in the state folder makes concurrent starters end with one cloud; a record left
+by a dead cloud is detected and replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import PORT_SETTINGS, LabConfig
+from ..errors import LocalCloudError, PortInUseError
+from .azurite import SERVICES, find_azurite, find_node, port_is_free
+from .certs import ensure_certificates
+from .state import Record, StateFolder, pid_alive, read_record
+
+PORTS_FILE = "ports.json"
+ALL_SERVICES = (*SERVICES, "management")
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class Status:
+    """Whether the cloud runs, and its record when it does."""
+
+    state: str  # "running", "stopped" or "stale"
+    record: Record | None
+    folder: StateFolder
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def as_dict(self) -> dict:
+        data: dict = {"state": self.state, "state_dir": str(self.folder.root)}
+        if self.record and self.running:
+            data.update({
+                "endpoints": self.record.endpoints(),
+                "ports": self.record.ports,
+                "pids": {"localcloud": self.record.pid, "azurite": self.record.azurite_pid},
+                "azurite_version": self.record.azurite_version,
+                "ca_bundle": self.record.ca_bundle,
+                "uptime_seconds": round(time.time() - self.record.started_at, 1),
+            })
+        return data
+
+
+def healthy(record: Record, timeout: float = 2.0) -> bool:
+    """True if the management plane answers /healthz over HTTPS with the lab CA."""
+    context = ssl.create_default_context(cafile=record.ca_bundle)
+    url = f"{record.endpoints()['management']}/healthz"
+    try:
+        with urllib.request.urlopen(url, context=context, timeout=timeout) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def status(folder: StateFolder) -> Status:
+    record = read_record(folder)
+    if record is None:
+        return Status("stopped", None, folder)
+    if pid_alive(record.pid) and healthy(record):
+        return Status("running", record, folder)
+    return Status("stale", record, folder)
+
+
+def _owned_by(pid: int, folder: StateFolder) -> bool:
+    """True if that process was started for this state folder (guards against pid reuse)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    return str(folder.root) in cmdline
+
+
+def _terminate(pid: int, folder: StateFolder, timeout: float) -> None:
+    if not (pid_alive(pid) and _owned_by(pid, folder)):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)
+
+
+def _clear_stale(folder: StateFolder, record: Record | None) -> None:
+    if record:
+        _terminate(record.pid, folder, 20.0)
+        _terminate(record.azurite_pid, folder, 20.0)
+    folder.record.unlink(missing_ok=True)
+
+
+def choose_ports(config: LabConfig, folder: StateFolder) -> dict[str, int]:
+    """Configured ports (which must be free), else last run's ports if free, else new ones."""
+    previous = {}
+    try:
+        previous = json.loads((folder.root / PORTS_FILE).read_text())
+    except (OSError, ValueError):
+        pass
+    chosen: dict[str, int] = {}
+    for service in ALL_SERVICES:
+        port = config.ports.get(service)
+        if port is not None:
+            if not port_is_free(port):
+                raise PortInUseError(
+                    f"Port {port} ({PORT_SETTINGS[service]}) is already in use by another "
+                    f"program. Stop that program, choose another port in lab.env, or unset "
+                    f"{PORT_SETTINGS[service]} to let the lab pick a free one."
+                )
+        else:
+            port = previous.get(service)
+            if not (isinstance(port, int) and port not in chosen.values() and port_is_free(port)):
+                port = _free_port(set(chosen.values()))
+        chosen[service] = port
+    (folder.root / PORTS_FILE).write_text(json.dumps(chosen))
+    return chosen
+
+
+def _free_port(avoid: set[int]) -> int:
+    import socket
+
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in avoid:
+            return port
+
+
+def up(config: LabConfig, timeout: float = START_TIMEOUT) -> Record:
+    """Ensure the local cloud for ``config.state_dir`` runs; return its record."""
+    folder = StateFolder(config.state_dir)
+    find_node()
+    find_azurite()
+    with folder.locked():
+        current = status(folder)
+        if current.running:
+            return current.record
+        _clear_stale(folder, current.record)
+        ensure_certificates(folder.root / "tls")
+        ports = choose_ports(config, folder)
+        folder.logs.mkdir(parents=True, exist_ok=True)
+        log_path = folder.logs / "localcloud.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "labsupport.localcloud.daemon",
+                 "--state-dir", str(folder.root), "--ports", json.dumps(ports)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, cwd=folder.root, env=_daemon_environment(),
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            record = read_record(folder)
+            if record and record.pid == process.pid:
+                return record
+            if process.poll() is not None:
+                raise LocalCloudError(
+                    f"The local cloud failed to start (exit code {process.returncode}). "
+                    f"Last lines of {log_path}:\n{_tail(log_path)}"
+                )
+            if time.monotonic() > deadline:
+                process.kill()
+                raise LocalCloudError(
+                    f"The local cloud did not become ready within {timeout:.0f} s. Last lines "
+                    f"of {log_path}:\n{_tail(log_path)}"
+                )
+            time.sleep(0.02)
+
+
+def down(folder: StateFolder) -> bool:
+    """Stop the local cloud if it runs; True if something was stopped."""
+    with folder.locked():
+        record = read_record(folder)
+        if record is None:
+            return False
+        _clear_stale(folder, record)
+        return True
+
+
+def _daemon_environment() -> dict[str, str]:
+    drop = {"AZURITE_ACCOUNTS", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "PYTHONSTARTUP"}
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
