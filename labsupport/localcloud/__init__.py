@@ -5,6 +5,6 @@ code or the REST API.
 """
 
 from .state import Record, StateFolder
-from .supervisor import Status, down, status, up
+from .supervisor import Status, client_environment, down, status, up
 
-__all__ = ["Record", "StateFolder", "Status", "down", "status", "up"]
+__all__ = ["Record", "StateFolder", "Status", "client_environment", "down", "status", "up"]

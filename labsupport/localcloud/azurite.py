@@ -41,7 +41,7 @@ def find_node() -> str:
 def find_azurite(root: Path | None = None) -> Path:
     script = azurite_script(root)
     if not script.is_file():
-        where = script.parents[3]
+        where = script.parents[4]
         raise NotInstalledError(
             f"Azurite is not installed: {where / 'node_modules'} is missing or incomplete. "
             f"Run `npm ci` in {where} (or `make lab`, which does it for you)."

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import uvicorn
 
+from ..errors import LabError
 from .azurite import Azurite
 from .certs import ensure_certificates
 from .cloud import Cloud
-from .management import create_app, load_store
+from .management import StoreError, create_app, load_store
 from .state import Record, StateFolder, read_record, write_record
 from .tokens import TokenService, new_signing_key
 
@@ -70,11 +71,18 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("azure").setLevel(logging.WARNING)
     folder = StateFolder(args.state_dir)
-    cloud, store = build_cloud(folder, args.ports)
+    try:
+        cloud, store = build_cloud(folder, args.ports)
+    except (LabError, StoreError) as exc:
+        log.error("%s", exc)
+        return 1
     try:
         cloud.azurite.start(store.azurite_accounts())
         cloud.accounts = store.azurite_accounts()
         asyncio.run(serve(cloud, store))
+    except LabError as exc:
+        log.error("%s", exc)
+        return 1
     finally:
         cloud.azurite.stop()
         record = read_record(folder)

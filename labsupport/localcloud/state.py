@@ -70,7 +70,9 @@ class StateFolder:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise TimeoutError(f"{self.lock} stayed locked for {timeout:.0f} s") from None
+                        raise TimeoutError(
+                            f"{self.lock} stayed locked for {timeout:.0f} s"
+                        ) from None
                     time.sleep(0.05)
             try:
                 yield

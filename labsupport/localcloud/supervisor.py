@@ -7,9 +7,11 @@ by a dead cloud is detected and replaced.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -106,10 +108,8 @@ def _clear_stale(folder: StateFolder, record: Record | None) -> None:
 def choose_ports(config: LabConfig, folder: StateFolder) -> dict[str, int]:
     """Configured ports (which must be free), else last run's ports if free, else new ones."""
     previous = {}
-    try:
+    with contextlib.suppress(OSError, ValueError):
         previous = json.loads((folder.root / PORTS_FILE).read_text())
-    except (OSError, ValueError):
-        pass
     chosen: dict[str, int] = {}
     for service in ALL_SERVICES:
         port = config.ports.get(service)
@@ -130,8 +130,6 @@ def choose_ports(config: LabConfig, folder: StateFolder) -> dict[str, int]:
 
 
 def _free_port(avoid: set[int]) -> int:
-    import socket
-
     while True:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -200,3 +198,19 @@ def _tail(path: Path, lines: int = 20) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def client_environment(folder: StateFolder, record: Record) -> dict[str, str]:
+    """Variables that let unchanged Azure SDK code use this local cloud as it would Azure."""
+    from ..config import LOCAL_SUBSCRIPTION_ID
+    from .tokens import new_signing_key
+
+    endpoints = record.endpoints()
+    return {
+        "AZURE_SUBSCRIPTION_ID": LOCAL_SUBSCRIPTION_ID,
+        "LAB_MANAGEMENT_ENDPOINT": endpoints["management"],
+        "REQUESTS_CA_BUNDLE": record.ca_bundle,
+        "SSL_CERT_FILE": record.ca_bundle,
+        "IDENTITY_ENDPOINT": endpoints["identity"],
+        "IDENTITY_HEADER": folder.secret("identity-header", new_signing_key),
+    }

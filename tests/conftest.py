@@ -1,0 +1,45 @@
+"""Shared fixtures: one local cloud per test session, on free ports.
+
+``make test`` sets LAB_STATE_DIR so unit tests and notebooks share one fresh cloud;
+run alone, the session gets a temporary state folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from labsupport import localcloud
+from labsupport.config import load_config
+
+
+@pytest.fixture(scope="session")
+def lab_config():
+    """A local-backend configuration with its own state folder (never the learner's)."""
+    state = os.environ.get("LAB_STATE_DIR")
+    owned = None
+    if not state:
+        owned = tempfile.TemporaryDirectory(prefix="queuelab-test-")
+        state = owned.name
+    config = load_config({"LAB_STATE_DIR": state}, env_file=False)
+    yield config
+    if owned:
+        localcloud.down(localcloud.StateFolder(Path(state)))
+        owned.cleanup()
+
+
+@pytest.fixture(scope="session")
+def cloud(lab_config):
+    """The running local cloud's record (started once for the session)."""
+    return localcloud.up(lab_config)
+
+
+@pytest.fixture(scope="session")
+def lab(lab_config, cloud):
+    """``labsupport.connect()`` against the session's local cloud."""
+    from labsupport import connect
+
+    return connect("unit-tests", quiet=True, config=lab_config)

@@ -1,0 +1,142 @@
+"""Start, reuse, stop, stale records and concurrent starts of the local cloud."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from labsupport import localcloud
+from labsupport.config import load_config
+from labsupport.errors import LocalCloudError, NotInstalledError, PortInUseError
+from labsupport.localcloud import azurite as azurite_module
+from labsupport.localcloud.state import pid_alive, read_record
+
+
+@pytest.fixture
+def state(tmp_path):
+    """A private state folder; whatever starts there is stopped afterwards."""
+    yield tmp_path
+    localcloud.down(localcloud.StateFolder(tmp_path))
+
+
+def config_for(state: Path, **settings):
+    return load_config({"LAB_STATE_DIR": str(state), **settings}, env_file=False)
+
+
+def daemons_for(state: Path) -> list[int]:
+    """Pids of local-cloud daemons started for this state folder."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        ours = "labsupport.localcloud.daemon" in cmd and str(state) in cmd
+        if ours and pid_alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def test_up_starts_reuses_and_down_stops(state):
+    first = localcloud.up(config_for(state))
+    assert pid_alive(first.pid) and pid_alive(first.azurite_pid)
+    again = localcloud.up(config_for(state))
+    assert again.pid == first.pid, "a second up() must reuse the running cloud"
+    current = localcloud.status(localcloud.StateFolder(state))
+    assert current.state == "running"
+    data = current.as_dict()
+    assert set(data["endpoints"]) == {"management", "identity", "queue", "blob", "table"}
+    assert all(url.startswith("https://127.0.0.1:") for url in data["endpoints"].values())
+
+    assert localcloud.down(localcloud.StateFolder(state)) is True
+    assert not pid_alive(first.pid) and not pid_alive(first.azurite_pid)
+    assert localcloud.status(localcloud.StateFolder(state)).state == "stopped"
+    assert localcloud.down(localcloud.StateFolder(state)) is False
+
+
+def test_ports_are_reused_on_restart(state):
+    first = localcloud.up(config_for(state))
+    localcloud.down(localcloud.StateFolder(state))
+    second = localcloud.up(config_for(state))
+    assert second.ports == first.ports
+
+
+def test_stale_record_is_replaced(state):
+    first = localcloud.up(config_for(state))
+    os.kill(first.pid, signal.SIGKILL)  # the daemon dies; its Azurite is orphaned
+    while pid_alive(first.pid):
+        time.sleep(0.01)
+    assert localcloud.status(localcloud.StateFolder(state)).state == "stale"
+    second = localcloud.up(config_for(state))
+    assert second.pid != first.pid
+    assert not pid_alive(first.azurite_pid), "the orphaned Azurite must be stopped"
+    assert localcloud.status(localcloud.StateFolder(state)).running
+
+
+def test_record_of_a_vanished_process_is_replaced(state):
+    folder = localcloud.StateFolder(state)
+    state.mkdir(exist_ok=True)
+    folder.record.write_text(json.dumps({
+        "pid": 999999, "azurite_pid": 999998, "ports": {"management": 1}, "started_at": 0,
+        "azurite_version": "x", "state_dir": str(state), "ca_bundle": "/nonexistent",
+    }))
+    record = localcloud.up(config_for(state))
+    assert record.pid != 999999 and read_record(folder).pid == record.pid
+
+
+def test_concurrent_starts_end_with_one_cloud(state):
+    env = {**os.environ, "LAB_STATE_DIR": str(state)}
+    starters = [
+        subprocess.Popen([sys.executable, "-m", "labsupport", "up"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=120)[0].decode() for p in starters]
+    assert all(p.returncode == 0 for p in starters), outputs
+    assert len(daemons_for(state)) == 1
+    assert len({line for line in outputs}) == 1, "every starter must report the same cloud"
+
+
+def test_configured_port_in_use_is_a_clear_error(state):
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        with pytest.raises(PortInUseError) as error:
+            localcloud.up(config_for(state, LAB_QUEUE_PORT=str(port)))
+    assert str(port) in str(error.value) and "LAB_QUEUE_PORT" in str(error.value)
+
+
+def test_missing_node_says_how_to_install_it(state, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(NotInstalledError, match="Node.js"):
+        localcloud.up(config_for(state))
+
+
+def test_missing_node_modules_says_npm_ci(state, monkeypatch, tmp_path_factory):
+    empty = tmp_path_factory.mktemp("project")
+    monkeypatch.setattr(azurite_module, "project_root", lambda: empty)
+    with pytest.raises(NotInstalledError, match="npm ci"):
+        localcloud.up(config_for(state))
+
+
+def test_azurite_failing_to_start_shows_its_log(state):
+    folder = localcloud.StateFolder(state)
+    localcloud.up(config_for(state))
+    localcloud.down(folder)
+    folder.certificates.server_cert.write_text("not a certificate\n")
+    with pytest.raises(LocalCloudError) as error:
+        localcloud.up(config_for(state))
+    message = str(error.value)
+    assert "failed to start" in message and "Azurite exited" in message
+    assert "Last lines" in message

@@ -1,0 +1,85 @@
+"""Configuration: defaults, lab.env parsing, and clear errors for bad values."""
+
+from __future__ import annotations
+
+import pytest
+
+from labsupport.config import LOCAL_SUBSCRIPTION_ID, derived_account_name, load_config
+from labsupport.errors import ConfigError
+
+SUB = "12345678-1234-4234-8234-123456789abc"
+
+
+def test_defaults_are_local_and_offline(tmp_path):
+    config = load_config({"LAB_STATE_DIR": str(tmp_path)}, env_file=False)
+    assert config.backend == "local" and config.is_local
+    assert config.subscription_id == LOCAL_SUBSCRIPTION_ID
+    assert config.resource_group == "rg-qlab"
+    assert config.account_name == derived_account_name("qlab", LOCAL_SUBSCRIPTION_ID)
+    assert config.state_dir == tmp_path
+    assert config.ports == {"queue": None, "blob": None, "table": None, "management": None}
+
+
+def test_account_name_is_stable_and_valid():
+    name = derived_account_name("ana1", SUB)
+    assert name == derived_account_name("ana1", SUB)
+    assert name.startswith("ana1") and len(name) == 12 and name.isalnum() and name.islower()
+    assert name != derived_account_name("ana2", SUB)
+
+
+def test_lab_env_file_is_read_and_environment_wins(tmp_path):
+    env_file = tmp_path / "lab.env"
+    env_file.write_text(
+        "# my settings\n\nexport LAB_PREFIX=ana1\nLAB_LOCATION='westeurope'\nLAB_QUEUE_PORT=12001\n"
+    )
+    config = load_config({"LAB_LOCATION": "northeurope"}, env_file=env_file)
+    assert config.prefix == "ana1"
+    assert config.location == "northeurope"
+    assert config.ports["queue"] == 12001
+    assert config.resource_group == "rg-ana1"
+    assert config.env_file == env_file
+
+
+def test_lab_env_file_found_through_lab_env_file(tmp_path):
+    env_file = tmp_path / "other.env"
+    env_file.write_text("LAB_PREFIX=bob\n")
+    assert load_config({"LAB_ENV_FILE": str(env_file)}).prefix == "bob"
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config({"LAB_ENV_FILE": str(tmp_path / "missing.env")})
+
+
+def test_malformed_lab_env_line_names_the_line(tmp_path):
+    env_file = tmp_path / "lab.env"
+    env_file.write_text("LAB_PREFIX=ok\nthis is not a setting\n")
+    with pytest.raises(ConfigError, match=r"lab.env line 2: expected NAME=value"):
+        load_config({}, env_file=env_file)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"LAB_BACKEND": "nonsense"}, r"LAB_BACKEND='nonsense' is not a backend: use 'local'"),
+        ({"LAB_PREFIX": "Bad_Prefix"}, r"LAB_PREFIX='Bad_Prefix' is invalid"),
+        ({"LAB_PREFIX": "waytoolongprefix"}, r"2-10 lowercase"),
+        ({"LAB_LOCATION": "West Europe"}, r"short form such as 'eastus'"),
+        ({"LAB_ACCOUNT_NAME": "My-Account"}, r"3-24 lowercase letters and digits"),
+        ({"LAB_RESOURCE_GROUP": "bad/name"}, r"LAB_RESOURCE_GROUP='bad/name' is invalid"),
+        ({"LAB_QUEUE_PORT": "http"}, r"LAB_QUEUE_PORT='http' is not a port"),
+        ({"LAB_QUEUE_PORT": "80"}, r"1024 to 65535"),
+        ({"LAB_QUEUE_PORT": "12000", "LAB_BLOB_PORT": "12000"}, r"repeat a port"),
+        ({"LAB_BACKEND": "azure"}, r"needs AZURE_SUBSCRIPTION_ID: run `az account show"),
+        ({"LAB_BACKEND": "azure", "AZURE_SUBSCRIPTION_ID": "my-sub"}, r"is not a subscription id"),
+    ],
+)
+def test_invalid_settings_explain_the_fix(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(settings, env_file=False)
+
+
+def test_azure_backend_uses_the_subscription():
+    config = load_config(
+        {"LAB_BACKEND": "AZURE", "AZURE_SUBSCRIPTION_ID": SUB, "LAB_PREFIX": "ana1"}, env_file=False
+    )
+    assert config.backend == "azure" and not config.is_local
+    assert config.subscription_id == SUB
+    assert config.account_name == derived_account_name("ana1", SUB)
