@@ -1,0 +1,57 @@
+# queue lab — two commands: `make lab` (learn) and `make test` (check everything).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+# Tests and notebook builds use their own local cloud, started fresh, so they neither
+# disturb a running lab nor depend on what a learner left behind.
+TEST_STATE := $(CURDIR)/.lab/test
+BUILD_STATE := $(CURDIR)/.lab/build
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: install lab test notebooks down status lint bench clean
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "queue lab needs Python 3.11 or newer, found " + sys.version.split()[0] + ": install it, or use conda (see README)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v node >/dev/null || { echo "Node.js 20+ is needed for the local cloud (Azurite): install it from https://nodejs.org or use conda (see README)"; exit 1; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "Node.js 20+ is needed, found $$(node --version)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lab: install
+	$(PY) -m labsupport up
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+test: install
+	LAB_STATE_DIR=$(TEST_STATE) $(PY) -m labsupport down >/dev/null
+	rm -rf $(TEST_STATE)
+	$(VENV)/bin/ruff check .
+	LAB_STATE_DIR=$(TEST_STATE) $(PY) -m pytest $(NBVAL) tests notebooks; \
+	  status=$$?; LAB_STATE_DIR=$(TEST_STATE) $(PY) -m labsupport down; exit $$status
+
+notebooks: install
+	LAB_STATE_DIR=$(BUILD_STATE) $(PY) -m labsupport down >/dev/null
+	rm -rf $(BUILD_STATE)
+	LAB_STATE_DIR=$(BUILD_STATE) $(PY) tools/run_notebooks.py notebooks/[0-9]*.ipynb; \
+	  status=$$?; LAB_STATE_DIR=$(BUILD_STATE) $(PY) -m labsupport down; exit $$status
+
+down:
+	$(PY) -m labsupport down
+
+status:
+	$(PY) -m labsupport status
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean: down
+	rm -rf .lab
