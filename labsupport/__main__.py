@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 
 from . import localcloud
 from .config import load_config
-from .errors import LabError
+from .errors import ConfigError, LabError
 
 
 def _up(args) -> int:
@@ -37,19 +38,40 @@ def _status(args) -> int:
         for name, url in data.get("endpoints", {}).items():
             print(f"  {name:<11} {url}")
         if "uptime_seconds" in data:
-            print(f"  uptime      {data['uptime_seconds']:.0f} s, Azurite {data['azurite_version']}")
+            print(f"  uptime      {data['uptime_seconds']:.0f} s, "
+                  f"Azurite {data['azurite_version']}")
     return 0 if current.running or not args.check else 1
+
+
+def _env(args) -> int:
+    """Print ``export`` lines so a shell or script uses the local cloud as it would Azure:
+    ``eval "$(python -m labsupport env)"``."""
+    config = load_config()
+    if not config.is_local:
+        raise ConfigError(
+            "`env` describes the local cloud, but LAB_BACKEND=azure: with Azure, log in with "
+            "`az login` and set AZURE_SUBSCRIPTION_ID yourself."
+        )
+    record = localcloud.up(config)
+    values = localcloud.client_environment(localcloud.StateFolder(config.state_dir), record)
+    for name, value in values.items():
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labsupport", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="start the local cloud (if it is not running)").set_defaults(run=_up)
+    commands.add_parser("up", help="start the local cloud (if it is not running)") \
+        .set_defaults(run=_up)
     commands.add_parser("down", help="stop the local cloud").set_defaults(run=_down)
     status = commands.add_parser("status", help="show whether the local cloud runs")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--check", action="store_true", help="exit 1 unless running")
     status.set_defaults(run=_status)
+    commands.add_parser(
+        "env", help="print export lines to use the local cloud from a shell (starts it)"
+    ).set_defaults(run=_env)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

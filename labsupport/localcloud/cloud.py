@@ -6,11 +6,12 @@ storage SDKs), so it never depends on how Azurite is started.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 
 from .azurite import Azurite
-from .state import StateFolder
+from .state import StateFolder, read_record, write_record
 from .tokens import TokenService
 
 
@@ -45,3 +46,11 @@ class Cloud:
                 return
             self.azurite.restart(accounts)
             self.accounts = dict(accounts)
+            self._record_azurite_pid()
+
+    def _record_azurite_pid(self) -> None:
+        """Keep the record's Azurite pid current, so a stale cloud is still cleaned up."""
+        record = read_record(self.folder)
+        if record is not None and record.pid == os.getpid():
+            record.azurite_pid = self.azurite.pid
+            write_record(self.folder, record)

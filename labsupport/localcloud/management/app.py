@@ -1,6 +1,12 @@
-"""The management plane's ASGI app: health, the identity endpoint and ARM routes."""
+"""The management plane's ASGI app: health, the identity endpoint and ARM routes.
+
+ARM routes live in :mod:`.resource_groups`, :mod:`.storage_accounts` and :mod:`.queues`;
+:mod:`.routing` dispatches them. Every ARM path needs a bearer token for management.
+"""
 
 from __future__ import annotations
+
+import uuid
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -11,12 +17,15 @@ from starlette.routing import Route
 
 from ..cloud import Cloud
 from ..tokens import TokenError
-from . import identity
+from . import identity, queues, resource_groups, storage_accounts
 from .errors import ArmError
+from .routing import ArmRouter, Services
 from .store import ManagementStore
 
 ARM_AUDIENCES = ("https://management.azure.com/", "https://management.core.windows.net/")
+CHALLENGE = 'Bearer authorization_uri="local", error="invalid_token"'
 OPEN_PATHS = ("/healthz", identity.PATH)
+ROUTER = ArmRouter([*resource_groups.ROUTES, *storage_accounts.ROUTES, *queues.ROUTES])
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -31,7 +40,7 @@ def _authenticate(request: Request) -> None:
     if scheme.lower() != "bearer" or not token:
         raise ArmError(401, "AuthenticationFailed",
                        "Authentication failed. The 'Authorization' header is missing.",
-                       {"WWW-Authenticate": 'Bearer authorization_uri="local", error="invalid_token"'})
+                       {"WWW-Authenticate": CHALLENGE})
     try:
         cloud.tokens.verify(token, ARM_AUDIENCES)
     except TokenError as exc:
@@ -39,7 +48,13 @@ def _authenticate(request: Request) -> None:
                        f"The access token is invalid: {exc}.") from None
 
 
-async def not_found(request: Request) -> Response:
+async def arm(request: Request) -> Response:
+    """Every other path: an ARM route, else a clear 404."""
+    response = await ROUTER.dispatch(request, request.app.state.services)
+    return response if response is not None else not_found(request)
+
+
+def not_found(request: Request) -> Response:
     raise ArmError(404, "NoRegisteredProviderFound" if "/providers/" in request.url.path
                    else "NotFound",
                    f"The local management plane has no route for {request.method} "
@@ -52,20 +67,25 @@ async def _arm_guard(request: Request, call_next) -> Response:
     try:
         if request.url.path not in OPEN_PATHS:
             _authenticate(request)
-        return await call_next(request)
+        response = await call_next(request)
     except ArmError as exc:
-        return exc.response()
+        response = exc.response(head=request.method == "HEAD")
+    if request.url.path not in OPEN_PATHS:
+        client_request = request.headers.get("x-ms-client-request-id")
+        response.headers["x-ms-request-id"] = str(uuid.uuid4())
+        response.headers["x-ms-correlation-request-id"] = client_request or str(uuid.uuid4())
+    return response
 
 
 async def _arm_error(request: Request, exc: Exception) -> Response:
-    return exc.response()  # type: ignore[attr-defined]
+    return exc.response(head=request.method == "HEAD")  # type: ignore[attr-defined]
 
 
 def create_app(cloud: Cloud, store: ManagementStore) -> Starlette:
     routes = [
         Route("/healthz", healthz),
         Route(identity.PATH, identity.token),
-        Route("/{path:path}", not_found, methods=["GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"]),
+        Route("/{path:path}", arm, methods=["GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"]),
     ]
     app = Starlette(
         routes=routes,
@@ -74,4 +94,5 @@ def create_app(cloud: Cloud, store: ManagementStore) -> Starlette:
     )
     app.state.cloud = cloud
     app.state.store = store
+    app.state.services = Services(cloud, store)
     return app

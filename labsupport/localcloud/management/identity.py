@@ -24,7 +24,8 @@ async def token(request: Request) -> JSONResponse:
     cloud: Cloud = request.app.state.cloud
     header = request.headers.get("x-identity-header", "")
     if not hmac.compare_digest(header, cloud.identity_header):
-        return _refuse(401, "X-IDENTITY-HEADER is missing or wrong: use the value of IDENTITY_HEADER.")
+        return _refuse(401, "X-IDENTITY-HEADER is missing or wrong: use the value of "
+                            "IDENTITY_HEADER.")
     if request.query_params.get("api-version") != "2019-08-01":
         return _refuse(400, "api-version must be 2019-08-01.")
     resource = request.query_params.get("resource", "")

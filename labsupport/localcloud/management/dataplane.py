@@ -1,0 +1,98 @@
+"""The management plane's view of Azurite: queues and account data, through the storage SDKs.
+
+Every call is blocking (run it in a thread) and signs with the account's key1, the way
+Azure's storage resource provider acts on an account on your behalf.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from azure.core.credentials import AzureNamedKeyCredential
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import BlobServiceClient
+from azure.storage.queue import QueueServiceClient
+
+from ..cloud import Cloud
+
+CLIENT_OPTIONS = {"connection_timeout": 5, "read_timeout": 30, "retry_total": 3}
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    name: str
+    metadata: dict[str, str]
+    approximate_message_count: int | None = None
+
+
+class AccountData:
+    """One storage account's data in Azurite."""
+
+    def __init__(self, cloud: Cloud, account: str, key: str):
+        self.cloud, self.account = cloud, account
+        self.credential = AzureNamedKeyCredential(account, key)
+
+    def queues_client(self) -> QueueServiceClient:
+        return QueueServiceClient(self.cloud.endpoint("queue", self.account),
+                                  credential=self.credential, **CLIENT_OPTIONS)
+
+    def blobs_client(self) -> BlobServiceClient:
+        return BlobServiceClient(self.cloud.endpoint("blob", self.account),
+                                 credential=self.credential, **CLIENT_OPTIONS)
+
+    def put_queue(self, name: str, metadata: dict[str, str]) -> QueueInfo:
+        """Create the queue, or set its metadata if it exists (ARM's PUT is idempotent)."""
+        with self.queues_client() as service:
+            queue = service.get_queue_client(name)
+            try:
+                queue.create_queue(metadata=metadata)
+            except ResourceExistsError:
+                queue.set_queue_metadata(metadata=metadata)
+            return self._info(queue)
+
+    def queue(self, name: str) -> QueueInfo | None:
+        with self.queues_client() as service:
+            try:
+                return self._info(service.get_queue_client(name))
+            except ResourceNotFoundError:
+                return None
+
+    def set_queue_metadata(self, name: str, metadata: dict[str, str]) -> QueueInfo | None:
+        with self.queues_client() as service:
+            queue = service.get_queue_client(name)
+            try:
+                queue.set_queue_metadata(metadata=metadata)
+            except ResourceNotFoundError:
+                return None
+            return self._info(queue)
+
+    def queues(self, prefix: str | None = None) -> list[QueueInfo]:
+        with self.queues_client() as service:
+            return [QueueInfo(q.name, dict(q.metadata or {}))
+                    for q in service.list_queues(name_starts_with=prefix, include_metadata=True)]
+
+    def delete_queue(self, name: str) -> bool:
+        with self.queues_client() as service:
+            try:
+                service.delete_queue(name)
+            except ResourceNotFoundError:
+                return False
+            return True
+
+    def purge(self) -> None:
+        """Delete every queue and blob container, so a re-created account starts empty."""
+        with self.queues_client() as service:
+            for queue in service.list_queues():
+                with contextlib.suppress(ResourceNotFoundError):
+                    service.delete_queue(queue.name)
+        with self.blobs_client() as service:
+            for container in service.list_containers():
+                with contextlib.suppress(ResourceNotFoundError):
+                    service.delete_container(container.name)
+
+    @staticmethod
+    def _info(queue) -> QueueInfo:
+        properties = queue.get_queue_properties()
+        return QueueInfo(properties.name or queue.queue_name, dict(properties.metadata or {}),
+                         properties.approximate_message_count)

@@ -1,0 +1,86 @@
+"""Long-running operations: ARM's 202 + ``Location`` contract, served from asyncio tasks.
+
+A handler starts the work with :meth:`Operations.start` and answers 202 with a Location
+URL; polling that URL answers 202 (with ``Retry-After``) while the task runs, then 200
+with the task's result. The SDK polls once right after the 202, so fast work (an Azurite
+restart, well under a second) completes in that first poll, without the SDK's default
+30-second wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.responses import JSONResponse, Response
+
+from .errors import ArmError
+
+log = logging.getLogger("labsupport.localcloud.management")
+POLL_WAIT = 10.0  # seconds a poll waits for the work before answering 202 again
+KEEP = 3600.0  # seconds a finished operation can still be polled
+
+
+@dataclass
+class Operation:
+    id: str
+    task: asyncio.Task
+    finished_at: float | None = None
+
+
+class Operations:
+    """Running and recently finished operations of this process (not persisted)."""
+
+    def __init__(self):
+        self._operations: dict[str, Operation] = {}
+
+    def start(self, work: Callable[[], Awaitable[dict | None]]) -> str:
+        """Run ``work`` (returning the final body, or None for none) and return its id."""
+        self._forget_old()
+        operation_id = str(uuid.uuid4())
+        operation = Operation(operation_id, asyncio.create_task(work()))
+
+        def finished(task: asyncio.Task) -> None:
+            operation.finished_at = time.time()
+            if not task.cancelled() and task.exception() is not None:
+                log.warning("operation %s failed: %s", operation_id, task.exception())
+
+        operation.task.add_done_callback(finished)
+        self._operations[operation_id] = operation
+        return operation_id
+
+    async def poll(self, operation_id: str, location: str) -> Response:
+        """ARM's answer to a poll of ``location``: 202 while running, then the result."""
+        operation = self._operations.get(operation_id)
+        if operation is None:
+            raise ArmError(404, "OperationNotFound",
+                           f"The operation '{operation_id}' was not found. Operations are kept "
+                           f"for an hour and do not survive a restart of the local cloud.")
+        done, _ = await asyncio.wait({operation.task}, timeout=POLL_WAIT)
+        if not done:
+            return accepted(location, retry_after=1)
+        error = operation.task.exception()
+        if isinstance(error, ArmError):
+            raise error
+        if error is not None:
+            raise ArmError(500, "InternalServerError",
+                           f"The operation failed: {error}. See the local cloud's log "
+                           f"(logs/localcloud.log in the state folder).")
+        result = operation.task.result()
+        return JSONResponse(result) if result is not None else Response(status_code=200)
+
+    def _forget_old(self) -> None:
+        now = time.time()
+        for key, operation in list(self._operations.items()):
+            if operation.finished_at is not None and now - operation.finished_at > KEEP:
+                del self._operations[key]
+
+
+def accepted(location: str, retry_after: int = 0) -> Response:
+    """ARM's 202 for a long-running operation."""
+    return Response(status_code=202,
+                    headers={"Location": location, "Retry-After": str(retry_after)})

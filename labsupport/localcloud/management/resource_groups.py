@@ -1,0 +1,160 @@
+"""Resource groups (Microsoft.Resources): create/update, get, exists, list, patch, delete.
+
+Deleting a group is long-running (202 + Location, then 200) and deletes its storage
+accounts with their data, as in Azure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response
+
+from . import models
+from .arm import RESOURCES, now
+from .dataplane import AccountData
+from .errors import ArmError, resource_group_not_found
+from .naming import check_resource_group, normalise_region
+from .operations import accepted
+from .routing import ArmRoute, Call, route
+
+GROUP = "/subscriptions/{subscription}/resourcegroups/{group}"
+_TAG_FILTER = re.compile(
+    r"^\s*tagName\s+eq\s+'(?P<name>[^']*)'(?:\s+and\s+tagValue\s+eq\s+'(?P<value>[^']*)')?\s*$",
+    re.IGNORECASE)
+
+
+def existing(call: Call) -> dict:
+    """The group named in the path, or ResourceGroupNotFound."""
+    name = call.params["group"]
+    check_resource_group(name)
+    group = call.store.resource_group(call.subscription, name)
+    if group is None:
+        raise resource_group_not_found(name)
+    return group
+
+
+def not_deleting(group: dict) -> None:
+    if group.get("provisioningState") == "Deleting":
+        raise ArmError(409, "ResourceGroupBeingDeleted",
+                       f"The resource group '{group['name']}' is in deprovisioning state and "
+                       f"cannot perform this operation.")
+
+
+async def create_or_update(call: Call) -> Response:
+    """PUT: 201 with the new group, 200 when it existed (tags replaced, casing kept)."""
+    name = call.params["group"]
+    check_resource_group(name)
+    body = await call.body()
+    location = normalise_region(body.get("location"))
+    tags = models.check_tags(body.get("tags"))
+    current = call.store.resource_group(call.subscription, name)
+    if current is not None:
+        not_deleting(current)
+        if current["location"] != location:
+            raise ArmError(409, "InvalidResourceGroupLocation",
+                           f"Invalid resource group location '{location}'. The Resource group "
+                           f"already exists in location '{current['location']}'.")
+        group = {**current, "tags": tags, "managedBy": body.get("managedBy")}
+    else:
+        group = {"name": name, "location": location, "tags": tags,
+                 "managedBy": body.get("managedBy"), "createdTime": now(),
+                 "provisioningState": "Succeeded"}
+    call.store.put_resource_group(call.subscription, group)
+    call.store.save()
+    return JSONResponse(models.resource_group(call.subscription, group),
+                        status_code=200 if current is not None else 201)
+
+
+async def get(call: Call) -> Response:
+    return JSONResponse(models.resource_group(call.subscription, existing(call)))
+
+
+async def check_existence(call: Call) -> Response:
+    check_resource_group(call.params["group"])
+    found = call.store.resource_group(call.subscription, call.params["group"])
+    return Response(status_code=204 if found is not None else 404)
+
+
+async def update(call: Call) -> Response:
+    """PATCH: fields sent replace the stored ones (tags as a whole); others are kept."""
+    group = dict(existing(call))
+    not_deleting(group)
+    body = await call.body()
+    if "tags" in body:
+        group["tags"] = models.check_tags(body["tags"])
+    if body.get("managedBy") is not None:
+        group["managedBy"] = body["managedBy"]
+    call.store.put_resource_group(call.subscription, group)
+    call.store.save()
+    return JSONResponse(models.resource_group(call.subscription, group))
+
+
+async def list_groups(call: Call) -> Response:
+    groups = call.store.resource_groups(call.subscription)
+    query = call.request.query_params
+    if query.get("$filter"):
+        match = _TAG_FILTER.match(query["$filter"])
+        if not match:
+            raise ArmError(400, "InvalidFilterInQueryString",
+                           f"The $filter '{query['$filter']}' is not supported: use "
+                           f"\"tagName eq 'name'\" optionally followed by \" and tagValue eq "
+                           f"'value'\".")
+        tag, value = match.group("name"), match.group("value")
+        groups = [g for g in groups if tag in (g.get("tags") or {})
+                  and (value is None or g["tags"][tag] == value)]
+    if query.get("$top"):
+        if not query["$top"].isdigit():
+            raise ArmError(400, "InvalidTopInQueryString",
+                           f"The $top '{query['$top']}' is not a positive number.")
+        groups = groups[: int(query["$top"])]
+    return JSONResponse({"value": [models.resource_group(call.subscription, g) for g in groups]})
+
+
+async def delete(call: Call) -> Response:
+    """DELETE: 202 + Location; the operation deletes the accounts (and data), then the group."""
+    group = existing(call)
+    not_deleting(group)
+    group = {**group, "provisioningState": "Deleting"}
+    call.store.put_resource_group(call.subscription, group)
+    call.store.save()
+    subscription = call.subscription
+
+    async def work() -> None:
+        try:
+            for account in call.store.accounts(subscription, group["name"]):
+                data = AccountData(call.cloud, account["name"], account["keys"]["key1"])
+                await run_in_threadpool(data.purge)
+                call.store.remove_account(subscription, account["name"])
+                call.store.save()
+        except Exception:
+            call.store.put_resource_group(subscription, {**group, "provisioningState": "Succeeded"})
+            call.store.save()
+            raise
+        finally:
+            await run_in_threadpool(call.services.sync_accounts)
+        call.store.remove_resource_group(subscription, group["name"])
+        call.store.save()
+
+    operation = call.services.operations.start(work)
+    return accepted(call.url(f"/subscriptions/{subscription}/operationresults/{operation}",
+                             **{"api-version": call.api_version}))
+
+
+async def operation_result(call: Call) -> Response:
+    location = call.url(call.request.url.path, **{"api-version": call.api_version})
+    return await call.services.operations.poll(call.params["operation"], location)
+
+
+ROUTES: list[ArmRoute] = [
+    route("GET", "/subscriptions/{subscription}/resourcegroups", list_groups, RESOURCES,
+          "resourceGroups"),
+    route("PUT", GROUP, create_or_update, RESOURCES, "resourceGroups"),
+    route("GET", GROUP, get, RESOURCES, "resourceGroups"),
+    route("HEAD", GROUP, check_existence, RESOURCES, "resourceGroups"),
+    route("PATCH", GROUP, update, RESOURCES, "resourceGroups"),
+    route("DELETE", GROUP, delete, RESOURCES, "resourceGroups"),
+    route("GET", "/subscriptions/{subscription}/operationresults/{operation}", operation_result,
+          RESOURCES, "operationresults"),
+]

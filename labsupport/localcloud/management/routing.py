@@ -1,0 +1,201 @@
+"""ARM-style routing: case-insensitive path templates, api-version checks, one call object.
+
+ARM matches ``resourcegroups`` and ``resourceGroups`` alike and decodes each path segment
+on its own (so a name with ``%2F`` is one segment); Starlette's router does neither,
+so the management plane routes ARM paths here.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..cloud import Cloud
+from .errors import ArmError, invalid_content
+from .naming import check_subscription
+from .operations import Operations
+from .store import ManagementStore
+
+Handler = Callable[["Call"], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A resource provider's name and the api-versions the local plane accepts for it."""
+
+    namespace: str
+    api_versions: tuple[str, ...]
+
+    def check(self, call: Call, resource_type: str) -> str:
+        version = call.request.query_params.get("api-version")
+        if not version:
+            raise ArmError(400, "MissingApiVersionParameter",
+                           "The api-version query parameter (?api-version=) is required for "
+                           "all requests.")
+        if version in self.api_versions:
+            return version
+        listed = ", ".join(self.api_versions)
+        if self.namespace == "Microsoft.Resources":
+            raise ArmError(400, "InvalidApiVersionParameter",
+                           f"The api-version '{version}' is invalid. The supported versions "
+                           f"are '{listed}'.")
+        raise ArmError(400, "NoRegisteredProviderFound",
+                       f"No registered resource provider found for location "
+                       f"'{call.location_hint()}' and API version '{version}' for type "
+                       f"'{resource_type}'. The supported api-versions are '{listed}'. The "
+                       f"local cloud serves any location.")
+
+
+@dataclass(frozen=True)
+class ArmRoute:
+    method: str
+    template: tuple[str, ...]
+    handler: Handler
+    provider: Provider
+    resource_type: str
+
+    def match(self, segments: list[str]) -> dict[str, str] | None:
+        if len(segments) != len(self.template):
+            return None
+        params = {}
+        for pattern, segment in zip(self.template, segments, strict=True):
+            if pattern.startswith("{"):
+                if not segment:
+                    return None
+                params[pattern[1:-1]] = segment
+            elif pattern != segment.lower():
+                return None
+        return params
+
+
+def route(method: str, template: str, handler: Handler, provider: Provider,
+          resource_type: str) -> ArmRoute:
+    """``template`` like ``/subscriptions/{sub}/resourcegroups/{group}`` (literals any case)."""
+    parts = tuple(p if p.startswith("{") else p.lower() for p in template.strip("/").split("/"))
+    return ArmRoute(method, parts, handler, provider, resource_type)
+
+
+@dataclass
+class Services:
+    """What handlers share: the cloud, the store, running operations, the account sync."""
+
+    cloud: Cloud
+    store: ManagementStore
+    operations: Operations = field(default_factory=Operations)
+    account_sync: threading.Lock = field(default_factory=threading.Lock)
+
+    def sync_accounts(self) -> None:
+        """Make Azurite serve exactly the stored accounts (blocking: call in a thread).
+
+        The snapshot is taken under the lock, so the last caller applies the latest set.
+        """
+        with self.account_sync:
+            self.cloud.apply_accounts(self.store.azurite_accounts())
+
+
+@dataclass
+class Call:
+    """One ARM request: the Starlette request, path parameters and shared services."""
+
+    request: Request
+    params: dict[str, str]
+    services: Services
+    route: ArmRoute | None = None
+    api_version: str = ""
+
+    @property
+    def cloud(self) -> Cloud:
+        return self.services.cloud
+
+    @property
+    def store(self) -> ManagementStore:
+        return self.services.store
+
+    @property
+    def subscription(self) -> str:
+        return self.params["subscription"].lower()
+
+    async def body(self) -> dict:
+        """The JSON object sent, or ARM's InvalidRequestContent."""
+        raw = await self.request.body()
+        if not raw.strip():
+            raise invalid_content("the request has no body; send a JSON object.")
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise invalid_content(f"{exc}.") from None
+        if not isinstance(data, dict):
+            raise invalid_content("expected a JSON object.")
+        return data
+
+    def url(self, path: str, **query: str) -> str:
+        """An absolute URL on this management plane (for Location headers and nextLink)."""
+        base = str(self.request.base_url).rstrip("/")
+        return f"{base}{path}" + (f"?{urlencode(query)}" if query else "")
+
+    def location_hint(self) -> str:
+        """The region ARM would name in an error: the account's, else its group's."""
+        subscription = self.params.get("subscription", "").lower()
+        if "account" in self.params:
+            found = self.store.find_account(self.params["account"])
+            if found:
+                return found[1]["location"]
+        if "group" in self.params:
+            group = self.store.resource_group(subscription, self.params["group"])
+            if group:
+                return group["location"]
+        return "global"
+
+
+class ArmRouter:
+    """Finds the route for a request, checks subscription and api-version, runs it."""
+
+    def __init__(self, routes: list[ArmRoute]):
+        self.routes = routes
+
+    @staticmethod
+    def segments(request: Request) -> list[str]:
+        raw = request.scope.get("raw_path") or request.scope["path"].encode()
+        path = raw.decode("latin-1").split("?", 1)[0].strip("/")
+        return [unquote(part) for part in path.split("/")] if path else []
+
+    def resolve(self, request: Request) -> tuple[ArmRoute, dict[str, str]] | None:
+        """The route and parameters; None if no template matches. 405 if only the method is
+        wrong."""
+        segments = self.segments(request)
+        method = "GET" if request.method == "HEAD" and not self._has_head(segments) \
+            else request.method
+        allowed = []
+        for candidate in self.routes:
+            params = candidate.match(segments)
+            if params is None:
+                continue
+            if candidate.method == method:
+                return candidate, params
+            allowed.append(candidate.method)
+        if allowed:
+            raise ArmError(405, "MethodNotAllowed",
+                           f"The local management plane does not support {request.method} on "
+                           f"{request.url.path}; it supports {', '.join(sorted(set(allowed)))}.",
+                           {"Allow": ", ".join(sorted(set(allowed)))})
+        return None
+
+    def _has_head(self, segments: list[str]) -> bool:
+        return any(r.method == "HEAD" and r.match(segments) is not None for r in self.routes)
+
+    async def dispatch(self, request: Request, services: Services) -> Response | None:
+        found = self.resolve(request)
+        if found is None:
+            return None
+        arm_route, params = found
+        call = Call(request, params, services, arm_route)
+        if "subscription" in params:
+            check_subscription(params["subscription"])
+        call.api_version = arm_route.provider.check(call, arm_route.resource_type)
+        return await arm_route.handler(call)

@@ -1,0 +1,241 @@
+"""Storage accounts (Microsoft.Storage): name check, create, get, list, update, delete, keys.
+
+Each account is a real Azurite account with its own keys. Creating one is long-running:
+202 + Location, and the poll answers 200 once Azurite serves the account (it restarts
+with the new account set), so a connection string from listKeys works at once.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response
+
+from . import models
+from .arm import STORAGE, new_account_key, now
+from .dataplane import AccountData
+from .errors import ArmError, account_not_found, invalid_content, resource_group_not_found
+from .naming import account_name_problem, check_account, normalise_region
+from .operations import accepted
+from .resource_groups import not_deleting
+from .routing import ArmRoute, Call, route
+
+PROVIDER = "/subscriptions/{subscription}/providers/Microsoft.Storage"
+ACCOUNTS = "/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.Storage" \
+           "/storageAccounts"
+ACCOUNT = ACCOUNTS + "/{account}"
+
+
+def group_of(call: Call) -> dict:
+    group = call.store.resource_group(call.subscription, call.params["group"])
+    if group is None:
+        raise resource_group_not_found(call.params["group"])
+    return group
+
+
+def existing(call: Call) -> dict:
+    """The account named in the path (in that group), or Azure's 404."""
+    group_of(call)
+    account = call.store.account(call.subscription, call.params["group"], call.params["account"])
+    if account is None:
+        raise account_not_found(call.params["account"], call.params["group"])
+    return account
+
+
+def provisioned(call: Call) -> dict:
+    """The account, which must have finished provisioning (Azurite serves it)."""
+    account = existing(call)
+    if account.get("provisioningState") != "Succeeded":
+        raise ArmError(409, "StorageAccountIsNotProvisioned",
+                       "The storage account provisioning state must be 'Succeeded' before "
+                       "executing the operation.")
+    return account
+
+
+def body_of(call: Call, account: dict) -> dict:
+    return models.storage_account(call.cloud, call.subscription, account)
+
+
+async def check_name_availability(call: Call) -> Response:
+    body = await call.body()
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise invalid_content("'name' is required (the storage account name to check).")
+    problem = account_name_problem(name)
+    if problem:
+        return JSONResponse({"nameAvailable": False, "reason": "AccountNameInvalid",
+                             "message": problem})
+    if call.store.find_account(name):
+        return JSONResponse({"nameAvailable": False, "reason": "AlreadyExists",
+                             "message": f"The storage account named {name} is already taken."})
+    return JSONResponse({"nameAvailable": True})
+
+
+def _taken(call: Call, name: str) -> dict | None:
+    """The account if this name is already ours (same subscription and group), else None;
+    Azure's 409 if someone else has it."""
+    found = call.store.find_account(name)
+    if found is None:
+        return None
+    subscription, account = found
+    if subscription != call.subscription:
+        raise ArmError(409, "StorageAccountAlreadyTaken",
+                       f"The storage account named {name} is already taken.")
+    if account["resourceGroup"].lower() != call.params["group"].lower():
+        raise ArmError(409, "StorageAccountInAnotherResourceGroup",
+                       f"The account {name} is already in another resource group in this "
+                       f"subscription.")
+    return account
+
+
+async def create(call: Call) -> Response:
+    """PUT: 202 + Location for a new account; 200 with the account if it exists here."""
+    name = call.params["account"]
+    group = group_of(call)
+    check_account(name)
+    not_deleting(group)
+    body = await call.body()
+    location = normalise_region(body.get("location"), "resource type 'storageAccounts'")
+    sku = models.sku((body.get("sku") or {}).get("name"))
+    kind = models.check_kind(body.get("kind"))
+    tags = models.check_tags(body.get("tags"))
+    properties = models.writable(body.get("properties"))
+    current = _taken(call, name)
+    if current is not None:
+        if current["location"] != location:
+            raise ArmError(409, "InvalidResourceLocation",
+                           f"The resource '{name}' already exists in location "
+                           f"'{current['location']}' in resource group '{group['name']}'. A "
+                           f"resource with the same name cannot be created in location "
+                           f"'{location}'. Please select a new resource name.")
+        account = {**current, "sku": {"name": sku["name"]}, "kind": kind,
+                   "properties": models.merge(current["properties"], properties)}
+        if tags is not None:
+            account["tags"] = tags
+        call.store.put_account(call.subscription, account)
+        call.store.save()
+        return JSONResponse(body_of(call, account))
+
+    created = now()
+    account = {
+        "name": name, "resourceGroup": group["name"], "location": location,
+        "sku": {"name": sku["name"]}, "kind": kind, "tags": tags or {},
+        "properties": models.merge(models.default_properties(kind), properties),
+        "keys": {"key1": new_account_key(), "key2": new_account_key()},
+        "keyCreationTime": {"key1": created, "key2": created},
+        "creationTime": created, "provisioningState": "Creating",
+    }
+    call.store.put_account(call.subscription, account)
+    call.store.save()
+    subscription = call.subscription
+
+    async def work() -> dict:
+        try:
+            await run_in_threadpool(call.services.sync_accounts)
+        except Exception:
+            call.store.put_account(subscription, {**account, "provisioningState": "Failed"})
+            call.store.save()
+            raise
+        stored = call.store.account(subscription, group["name"], name) or account
+        stored["provisioningState"] = "Succeeded"
+        call.store.save()
+        return models.storage_account(call.cloud, subscription, stored)
+
+    operation = call.services.operations.start(work)
+    return accepted(call.url(
+        f"/subscriptions/{subscription}/providers/Microsoft.Storage/locations/{location}"
+        f"/asyncoperations/{operation}", monitor="true", **{"api-version": call.api_version}))
+
+
+async def operation_status(call: Call) -> Response:
+    location = call.url(call.request.url.path, monitor="true",
+                        **{"api-version": call.api_version})
+    return await call.services.operations.poll(call.params["operation"], location)
+
+
+async def get_properties(call: Call) -> Response:
+    return JSONResponse(body_of(call, existing(call)))
+
+
+async def list_by_group(call: Call) -> Response:
+    group_of(call)
+    accounts = call.store.accounts(call.subscription, call.params["group"])
+    return JSONResponse({"value": [body_of(call, a) for a in accounts]})
+
+
+async def list_all(call: Call) -> Response:
+    accounts = call.store.accounts(call.subscription)
+    return JSONResponse({"value": [body_of(call, a) for a in accounts]})
+
+
+async def update(call: Call) -> Response:
+    """PATCH: tags replace, properties merge (networkAcls, encryption, minimumTlsVersion...)."""
+    account = dict(existing(call))
+    body = await call.body()
+    if body.get("sku") is not None:
+        account["sku"] = {"name": models.sku((body["sku"] or {}).get("name"))["name"]}
+    if body.get("kind") is not None:
+        account["kind"] = models.check_kind(body["kind"])
+    if "tags" in body:
+        account["tags"] = models.check_tags(body["tags"]) or {}
+    account["properties"] = models.merge(account["properties"],
+                                         models.writable(body.get("properties")))
+    call.store.put_account(call.subscription, account)
+    call.store.save()
+    return JSONResponse(body_of(call, account))
+
+
+async def delete(call: Call) -> Response:
+    """DELETE: 200 once the account and its data are gone; 204 if there was none."""
+    group_of(call)
+    account = call.store.account(call.subscription, call.params["group"], call.params["account"])
+    if account is None:
+        return Response(status_code=204)
+    provisioned(call)
+    data = AccountData(call.cloud, account["name"], account["keys"]["key1"])
+    await run_in_threadpool(data.purge)
+    call.store.remove_account(call.subscription, account["name"])
+    call.store.save()
+    await run_in_threadpool(call.services.sync_accounts)
+    return Response(status_code=200)
+
+
+async def list_keys(call: Call) -> Response:
+    expand = call.request.query_params.get("$expand")
+    if expand not in (None, "kerb"):
+        raise ArmError(400, "InvalidValuesForRequestParameters",
+                       f"Values for request parameters are invalid: $expand '{expand}' (only "
+                       f"'kerb' is supported).")
+    return JSONResponse(models.account_keys(existing(call)))
+
+
+async def regenerate_key(call: Call) -> Response:
+    """POST {"keyName": "key1"}: a new key; Azurite refuses the old one before we answer."""
+    account = provisioned(call)
+    body = await call.body()
+    key_name = str(body.get("keyName", "")).lower()
+    if key_name not in ("key1", "key2"):
+        raise ArmError(400, "InvalidValuesForRequestParameters",
+                       f"Values for request parameters are invalid: keyName "
+                       f"'{body.get('keyName')}'. Use 'key1' or 'key2'.")
+    account = {**account, "keys": {**account["keys"], key_name: new_account_key()},
+               "keyCreationTime": {**account["keyCreationTime"], key_name: now()}}
+    call.store.put_account(call.subscription, account)
+    call.store.save()
+    await run_in_threadpool(call.services.sync_accounts)
+    return JSONResponse(models.account_keys(account))
+
+
+ROUTES: list[ArmRoute] = [
+    route("POST", PROVIDER + "/checkNameAvailability", check_name_availability, STORAGE,
+          "checkNameAvailability"),
+    route("GET", PROVIDER + "/storageAccounts", list_all, STORAGE, "storageAccounts"),
+    route("GET", PROVIDER + "/locations/{location}/asyncoperations/{operation}",
+          operation_status, STORAGE, "locations/asyncoperations"),
+    route("GET", ACCOUNTS, list_by_group, STORAGE, "storageAccounts"),
+    route("PUT", ACCOUNT, create, STORAGE, "storageAccounts"),
+    route("GET", ACCOUNT, get_properties, STORAGE, "storageAccounts"),
+    route("PATCH", ACCOUNT, update, STORAGE, "storageAccounts"),
+    route("DELETE", ACCOUNT, delete, STORAGE, "storageAccounts"),
+    route("POST", ACCOUNT + "/listKeys", list_keys, STORAGE, "storageAccounts"),
+    route("POST", ACCOUNT + "/regenerateKey", regenerate_key, STORAGE, "storageAccounts"),
+]
