@@ -4,6 +4,7 @@ Start-up of the local cloud, configuration, tracing queue operations, plots and
 exercise checks. The lessons themselves are the Azure SDK calls in the notebooks.
 """
 
+from . import checks
 from .config import LabConfig, load_config
 from .errors import ConfigError, LabError, LocalCloudError
 from .lab import Lab, connect
@@ -15,6 +16,7 @@ __all__ = [
     "LabConfig",
     "LabError",
     "LocalCloudError",
+    "checks",
     "connect",
     "load_config",
     "mask",
