@@ -45,6 +45,9 @@ async def serve(cloud: Cloud, store) -> None:
         create_app(cloud, store), host="127.0.0.1", port=cloud.ports["management"],
         ssl_certfile=str(certs.server_cert), ssl_keyfile=str(certs.server_key),
         log_level="warning", access_log=False, lifespan="off",
+        # Idle keep-alive TLS connections of live clients never answer close_notify; don't
+        # wait for them past this (else `down` waits its 20 s and kills the daemon).
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
