@@ -1,0 +1,95 @@
+"""The management plane's state outlives restarts, and a corrupt state file is reported."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from azure.core.credentials import AzureNamedKeyCredential
+from azure.storage.queue import QueueClient
+
+from labsupport import localcloud
+from labsupport.config import load_config
+from labsupport.errors import LocalCloudError
+from labsupport.localcloud.management import StoreError, load_store
+from labsupport.localcloud.management.store import ManagementStore
+
+from .arm_support import NEW_ACCOUNT, point_at, resource_client, storage_client
+
+
+def test_groups_accounts_keys_and_messages_survive_a_restart(arm_env, monkeypatch):
+    resources, storage = resource_client(arm_env), storage_client(arm_env)
+    resources.resource_groups.create_or_update("rg-Persist", {"location": "eastus",
+                                                             "tags": {"keep": "me"}})
+    storage.storage_accounts.begin_create("rg-persist", "persistacct", NEW_ACCOUNT).result()
+    keys = [k.value for k in storage.storage_accounts.list_keys(
+        "rg-persist", "persistacct").keys_property]
+    storage.queue.create("rg-persist", "persistacct", "kept", {"properties": {
+        "metadata": {"lesson": "persistence"}}})
+    queue_url = storage.storage_accounts.get_properties("rg-persist", "persistacct") \
+        .primary_endpoints.queue
+    QueueClient(queue_url, "kept", credential=AzureNamedKeyCredential("persistacct", keys[0])) \
+        .send_message("still here")
+
+    arm_env.restart()
+    point_at(arm_env, monkeypatch)
+    resources, storage = resource_client(arm_env), storage_client(arm_env)
+
+    group = resources.resource_groups.get("rg-persist")
+    assert (group.name, group.tags) == ("rg-Persist", {"keep": "me"})
+    account = storage.storage_accounts.get_properties("rg-persist", "persistacct")
+    assert account.provisioning_state == "Succeeded"
+    assert [k.value for k in storage.storage_accounts.list_keys(
+        "rg-persist", "persistacct").keys_property] == keys
+    assert storage.queue.get("rg-persist", "persistacct", "kept").metadata == {
+        "lesson": "persistence"}
+    queue = QueueClient(account.primary_endpoints.queue, "kept",
+                        credential=AzureNamedKeyCredential("persistacct", keys[0]))
+    assert [m.content for m in queue.peek_messages()] == ["still here"]
+
+
+def test_corrupt_state_file_stops_the_start_and_names_the_file(tmp_path):
+    state_file = tmp_path / "management.json"
+    state_file.write_text('{"version": 1, "subscriptions": ')
+    config = load_config({"LAB_STATE_DIR": str(tmp_path)}, env_file=False)
+    try:
+        with pytest.raises(LocalCloudError) as caught:
+            localcloud.up(config)
+    finally:
+        localcloud.down(localcloud.StateFolder(tmp_path))
+    assert str(state_file) in str(caught.value)
+    assert "corrupt" in str(caught.value)
+    assert state_file.read_text() == '{"version": 1, "subscriptions": ', "never reset"
+
+
+@pytest.mark.parametrize("content", [
+    "not json",
+    "[]",
+    '{"version": 1}',
+    '{"version": 1, "subscriptions": {"s": {"storageAccounts": {"a": {"name": "a"}}}}}',
+])
+def test_load_store_refuses_what_it_cannot_use(tmp_path, content):
+    path = tmp_path / "management.json"
+    path.write_text(content)
+    with pytest.raises(StoreError, match="is corrupt"):
+        load_store(path)
+
+
+def test_store_round_trip_and_interrupted_operations(tmp_path):
+    path = tmp_path / "management.json"
+    store = ManagementStore(path)
+    store.put_resource_group("SUB", {"name": "rg-Mixed", "location": "eastus",
+                                     "provisioningState": "Deleting"})
+    store.put_account("SUB", {"name": "acct", "resourceGroup": "rg-Mixed",
+                              "keys": {"key1": "k1", "key2": "k2"},
+                              "provisioningState": "Creating"})
+    store.save()
+
+    loaded = load_store(path)
+
+    assert loaded.resource_group("sub", "RG-MIXED")["name"] == "rg-Mixed"
+    assert loaded.account("sub", "rg-mixed", "acct") is not None
+    assert loaded.azurite_accounts() == {"acct": ("k1", "k2")}
+    assert loaded.resource_group("sub", "rg-mixed")["provisioningState"] == "Succeeded"
+    assert loaded.account("sub", "rg-mixed", "acct")["provisioningState"] == "Succeeded"
+    assert json.loads(path.read_text())["version"] == 1
