@@ -199,6 +199,20 @@ def test_create_is_long_running_fast_and_silent(resources, storage, recorder, ar
     assert account.encryption.services.blob.enabled is True
 
 
+def test_two_creators_of_one_account_both_finish_fast(resources, storage, arm_env):
+    resources.resource_groups.create_or_update("rg-race", {"location": "eastus"})
+
+    started = time.monotonic()
+    first = storage.storage_accounts.begin_create("rg-race", "raceacct", NEW_ACCOUNT)
+    second = storage.storage_accounts.begin_create("rg-race", "raceacct", NEW_ACCOUNT)
+    accounts = [first.result(), second.result()]
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 5, f"concurrent creates took {elapsed:.1f} s"
+    assert [a.provisioning_state for a in accounts] == ["Succeeded", "Succeeded"]
+    assert accounts[0].id == accounts[1].id
+
+
 def test_get_properties_and_both_lists(storage, recorder, arm_env, shared_account):
     group, name = shared_account
 

@@ -37,12 +37,17 @@ class Operations:
 
     def __init__(self):
         self._operations: dict[str, Operation] = {}
+        self._by_target: dict[str, Operation] = {}
 
-    def start(self, work: Callable[[], Awaitable[dict | None]]) -> str:
-        """Run ``work`` (returning the final body, or None for none) and return its id."""
+    def start(self, work: Callable[[], Awaitable[dict | None]], target: str) -> str:
+        """Run ``work`` on ``target`` (a resource id); return the operation id.
+
+        ``work`` returns the body of the final 200, or None for an empty one.
+        """
         self._forget_old()
         operation_id = str(uuid.uuid4())
         operation = Operation(operation_id, asyncio.create_task(work()))
+        self._by_target[target.lower()] = operation
 
         def finished(task: asyncio.Task) -> None:
             operation.finished_at = time.time()
@@ -52,6 +57,12 @@ class Operations:
         operation.task.add_done_callback(finished)
         self._operations[operation_id] = operation
         return operation_id
+
+    async def settle(self, target: str, timeout: float = 30.0) -> None:
+        """Wait (bounded) for the running operation on ``target``, if any; never raises."""
+        operation = self._by_target.get(target.lower())
+        if operation is not None and not operation.task.done():
+            await asyncio.wait({operation.task}, timeout=timeout)
 
     async def poll(self, operation_id: str, location: str) -> Response:
         """ARM's answer to a poll of ``location``: 202 while running, then the result."""
@@ -78,6 +89,9 @@ class Operations:
         for key, operation in list(self._operations.items()):
             if operation.finished_at is not None and now - operation.finished_at > KEEP:
                 del self._operations[key]
+        for key, operation in list(self._by_target.items()):
+            if operation.task.done():
+                del self._by_target[key]
 
 
 def accepted(location: str, retry_after: int = 0) -> Response:

@@ -53,7 +53,7 @@ def _data(call: Call, account: dict) -> AccountData:
 
 async def create(call: Call) -> Response:
     """PUT: 200 with the queue; an existing queue gets the metadata sent."""
-    account = provisioned(call)
+    account = await provisioned(call)
     check_queue(call.params["queue"])
     metadata = await _metadata(call)
     info = await _azurite(_data(call, account).put_queue, call.params["queue"], metadata)
@@ -62,7 +62,7 @@ async def create(call: Call) -> Response:
 
 async def update(call: Call) -> Response:
     """PATCH: sets the metadata of an existing queue."""
-    account = provisioned(call)
+    account = await provisioned(call)
     check_queue(call.params["queue"])
     metadata = await _metadata(call)
     info = await _azurite(_data(call, account).set_queue_metadata, call.params["queue"],
@@ -73,7 +73,7 @@ async def update(call: Call) -> Response:
 
 
 async def get(call: Call) -> Response:
-    account = provisioned(call)
+    account = await provisioned(call)
     check_queue(call.params["queue"])
     info = await _azurite(_data(call, account).queue, call.params["queue"])
     if info is None:
@@ -83,7 +83,7 @@ async def get(call: Call) -> Response:
 
 async def delete(call: Call) -> Response:
     """DELETE: 204, whether or not the queue existed."""
-    account = provisioned(call)
+    account = await provisioned(call)
     check_queue(call.params["queue"])
     await _azurite(_data(call, account).delete_queue, call.params["queue"])
     return Response(status_code=204)
@@ -91,7 +91,7 @@ async def delete(call: Call) -> Response:
 
 async def list_queues(call: Call) -> Response:
     """GET: ``$filter`` is a name prefix; ``$maxpagesize`` pages with a ``nextLink``."""
-    account = provisioned(call)
+    account = await provisioned(call)
     query = call.request.query_params
     queues = await _azurite(_data(call, account).queues, query.get("$filter") or None)
     after = query.get("$skipToken")

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from . import models
-from .arm import RESOURCES, now
+from .arm import RESOURCES, group_id, now
 from .dataplane import AccountData
 from .errors import ArmError, resource_group_not_found
 from .naming import check_resource_group, normalise_region
@@ -137,7 +137,7 @@ async def delete(call: Call) -> Response:
         call.store.remove_resource_group(subscription, group["name"])
         call.store.save()
 
-    operation = call.services.operations.start(work)
+    operation = call.services.operations.start(work, group_id(subscription, group["name"]))
     return accepted(call.url(f"/subscriptions/{subscription}/operationresults/{operation}",
                              **{"api-version": call.api_version}))
 

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from . import models
-from .arm import STORAGE, new_account_key, now
+from .arm import STORAGE, account_id, new_account_key, now
 from .dataplane import AccountData
 from .errors import ArmError, account_not_found, invalid_content, resource_group_not_found
 from .naming import account_name_problem, check_account, normalise_region
@@ -41,14 +41,21 @@ def existing(call: Call) -> dict:
     return account
 
 
-def provisioned(call: Call) -> dict:
-    """The account, which must have finished provisioning (Azurite serves it)."""
+async def provisioned(call: Call) -> dict:
+    """The account once it has finished provisioning (Azurite serves it)."""
     account = existing(call)
+    if account.get("provisioningState") == "Creating":
+        await call.services.operations.settle(_target(call))
+        account = existing(call)
     if account.get("provisioningState") != "Succeeded":
         raise ArmError(409, "StorageAccountIsNotProvisioned",
                        "The storage account provisioning state must be 'Succeeded' before "
                        "executing the operation.")
     return account
+
+
+def _target(call: Call) -> str:
+    return account_id(call.subscription, call.params["group"], call.params["account"])
 
 
 def body_of(call: Call, account: dict) -> dict:
@@ -100,6 +107,9 @@ async def create(call: Call) -> Response:
     tags = models.check_tags(body.get("tags"))
     properties = models.writable(body.get("properties"))
     current = _taken(call, name)
+    if current is not None and current.get("provisioningState") == "Creating":
+        await call.services.operations.settle(_target(call))  # two creators at once
+        current = _taken(call, name)
     if current is not None:
         if current["location"] != location:
             raise ArmError(409, "InvalidResourceLocation",
@@ -140,7 +150,7 @@ async def create(call: Call) -> Response:
         call.store.save()
         return models.storage_account(call.cloud, subscription, stored)
 
-    operation = call.services.operations.start(work)
+    operation = call.services.operations.start(work, _target(call))
     return accepted(call.url(
         f"/subscriptions/{subscription}/providers/Microsoft.Storage/locations/{location}"
         f"/asyncoperations/{operation}", monitor="true", **{"api-version": call.api_version}))
@@ -190,7 +200,7 @@ async def delete(call: Call) -> Response:
     account = call.store.account(call.subscription, call.params["group"], call.params["account"])
     if account is None:
         return Response(status_code=204)
-    provisioned(call)
+    account = await provisioned(call)
     data = AccountData(call.cloud, account["name"], account["keys"]["key1"])
     await run_in_threadpool(data.purge)
     call.store.remove_account(call.subscription, account["name"])
@@ -210,7 +220,7 @@ async def list_keys(call: Call) -> Response:
 
 async def regenerate_key(call: Call) -> Response:
     """POST {"keyName": "key1"}: a new key; Azurite refuses the old one before we answer."""
-    account = provisioned(call)
+    account = await provisioned(call)
     body = await call.body()
     key_name = str(body.get("keyName", "")).lower()
     if key_name not in ("key1", "key2"):
