@@ -1,4 +1,4 @@
-"""Command line: ``python -m labsupport up | down | status [--json] | env``."""
+"""Command line: ``python -m labsupport up | down | status [--json] | env | api``."""
 
 from __future__ import annotations
 
@@ -59,6 +59,12 @@ def _env(args) -> int:
     return 0
 
 
+def _api(args) -> int:
+    from .api.server import serve  # imported here: FastAPI is only needed by this command
+
+    return serve(port=args.port, queue=args.queue, access_log=not args.no_access_log)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labsupport", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "env", help="print export lines to use the local cloud from a shell (starts it)"
     ).set_defaults(run=_env)
+    api = commands.add_parser("api", help="serve a queue over HTTP on 127.0.0.1 (FastAPI)")
+    api.add_argument("--port", type=int, help="port (default: LAB_API_PORT or 8000)")
+    api.add_argument("--queue", help="queue name, created if missing "
+                     "(default: LAB_API_QUEUE or queue-api)")
+    api.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    api.set_defaults(run=_api)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

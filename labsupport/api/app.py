@@ -1,0 +1,84 @@
+"""``create_app()``: the FastAPI app, with ONE async ``QueueClient`` for its whole life.
+
+The client is created in the lifespan (so it lives on uvicorn's event loop), shared by every
+request, and closed on shutdown. Building a client per request would open a new connection
+pool each time.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from azure.core.exceptions import ResourceExistsError, ServiceRequestError
+from azure.storage.queue.aio import QueueClient
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from . import errors
+from .routes import build_router
+from .settings import QueueSettings
+
+log = logging.getLogger("labsupport.api")
+
+MAX_BODY_BYTES = 1024 * 1024  # anything larger is refused before it is read (413)
+
+DESCRIPTION = """\
+An HTTP front end for one Azure Storage queue.
+
+**Delivery is at least once.** Receiving a message *leases* it: it is hidden for
+`visibility_timeout` seconds and comes back, with a higher `dequeue_count`, unless you delete
+it with its pop receipt in time. A consumer must therefore tolerate seeing a message twice.
+
+**Order is not guaranteed.** Messages usually come out roughly oldest first, but a message
+whose lease expired reappears behind newer ones, and concurrent receivers interleave. This
+is not a FIFO queue; put a sequence number in the message if order matters.
+
+**Pop is at most once.** `GET /queue/messages/pop` deletes the message before answering: if
+the answer is lost, so is the message. Use receive, process, then delete for work that
+matters.
+
+Errors always have the body `{error, detail}`: 404 for a missing message or queue and for a
+stale pop receipt, 413 for a message over 64 KiB, 422 for an invalid request (naming the
+field), 503 when the storage service cannot be reached.
+"""
+
+TAGS = [
+    {"name": "messages", "description": "Send, peek, receive, update, delete, pop, clear."},
+    {"name": "queue", "description": "The queue itself."},
+    {"name": "health", "description": "Readiness."},
+]
+
+
+async def ensure_queue(queue: QueueClient) -> None:
+    """Create the queue if it is missing; start anyway if storage is unreachable (503s)."""
+    try:
+        await queue.create_queue(metadata={"created-by": "queue-api"})
+        log.info("created queue %s", queue.queue_name)
+    except ResourceExistsError:
+        pass
+    except ServiceRequestError as exc:
+        log.warning("storage unreachable at start-up (%s); requests answer 503 until it is back",
+                    type(exc).__name__)
+
+
+def create_app(settings: QueueSettings, *, message_model: type[BaseModel] | None = None,
+               create_queue: bool = True) -> FastAPI:
+    """The queue API for ``settings``; ``message_model`` types what ``POST`` accepts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        queue = QueueClient(settings.account_url, settings.queue_name,
+                            credential=settings.credential, retry_total=settings.retry_total)
+        async with queue:  # closes the connection pool on shutdown
+            if create_queue:
+                await ensure_queue(queue)
+            app.state.queue = queue
+            yield
+
+    app = FastAPI(title="Queue API", version="1.0.0", description=DESCRIPTION,
+                  openapi_tags=TAGS, lifespan=lifespan)
+    errors.install(app, MAX_BODY_BYTES)
+    # Content-Length over the limit: refused by errors.BodySizeLimit; chunked bodies: here.
+    app.include_router(build_router(message_model), max_body_size=MAX_BODY_BYTES)
+    return app

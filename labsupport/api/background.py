@@ -1,0 +1,129 @@
+"""Run ``python -m labsupport api`` in a child process on a free loopback port.
+
+For notebooks and tests: :func:`start_service` returns once ``/healthz`` answers 200 (or
+raises with the service's log tail), and ``stop()`` shuts it down gracefully. The service's
+log goes to a file, never into the notebook.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from ..errors import LabError
+from ..paths import state_dir
+from ..redact import redact
+from .server import HOST
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (the service binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+class BackgroundService:
+    """The queue API as a real process. Use :func:`start_service`, or as a context manager."""
+
+    def __init__(self, queue_name: str, *, port: int | None = None,
+                 log_path: Path | None = None, access_log: bool = True) -> None:
+        self.queue_name = queue_name
+        self.port = port or free_port()
+        self.log_path = log_path or state_dir() / "logs" / f"queue-api-{self.port}.log"
+        self.access_log = access_log
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> BackgroundService:
+        """Start the process and wait until ``/healthz`` answers 200 (at most ``timeout`` s)."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "labsupport", "api", "--port", str(self.port),
+                   "--queue", self.queue_name]
+        if not self.access_log:
+            command.append("--no-access-log")
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self._wait_until_healthy(timeout)
+        return self
+
+    def _wait_until_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise LabError(f"The queue API exited (code {self.process.returncode}) before "
+                               f"it was ready. Its log ends with:\n{self.log_tail()}")
+            try:
+                answer = httpx.get(f"{self.url}/healthz", timeout=5.0)
+                if answer.status_code == 200:
+                    return
+                last = f"/healthz answered {answer.status_code}: {answer.text[:200]}"
+            except httpx.TransportError as exc:
+                last = type(exc).__name__
+            time.sleep(0.1)
+        self.stop()
+        raise LabError(f"The queue API did not become ready within {timeout:.0f} s ({last}). "
+                       f"Its log ends with:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no log)"
+        return redact("\n".join(text.splitlines()[-lines:]))
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """Ask the service to shut down (it closes its queue client); kill it if it hangs.
+        Returns the exit code (None if it never started)."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        return self.process.returncode
+
+    def __enter__(self) -> BackgroundService:
+        return self if self.running else self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<queue API {state} at {self.url}, queue {self.queue_name}>"
+
+
+def start_service(queue_name: str, *, port: int | None = None, timeout: float = 60.0,
+                  access_log: bool = True) -> BackgroundService:
+    """Start the queue API for ``queue_name`` in the background; return once it is ready.
+
+    A port that turns out to be taken (another program was quicker) is retried on a new one.
+    """
+    for attempt in range(3):
+        service = BackgroundService(queue_name, port=port, access_log=access_log)
+        try:
+            return service.start(timeout)
+        except LabError:
+            if port is not None or attempt == 2 or "already in use" not in service.log_tail():
+                raise
+    raise AssertionError("unreachable")

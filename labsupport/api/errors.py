@@ -1,0 +1,187 @@
+"""Map what can go wrong to HTTP answers a client can act on — never a bare 500.
+
+- stale pop receipt → 404 ``stale_pop_receipt`` (Azurite answers 400 PopReceiptMismatch;
+  Azure may answer 404 MessageNotFound, which becomes ``message_not_found``);
+- no such message (deleted, expired, wrong id) → 404 ``message_not_found``;
+- the queue does not exist (any more) → 404 ``queue_not_found``;
+- message over 64 KiB, or a body over the service's own limit → 413 ``message_too_large``;
+- invalid request (missing field, value out of range) → 422 ``validation_error``;
+- storage refused the service's credentials → 502 ``storage_auth_failed``;
+- storage unreachable, timing out or failing → 503 ``storage_unavailable``.
+
+Bodies follow :class:`~labsupport.api.models.ErrorBody`. Log lines go through
+:func:`labsupport.redact`, and responses carry only our sentences and the service's error
+code — no request URLs, headers or keys.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from ..redact import redact
+from .models import ErrorBody, FieldProblem
+
+log = logging.getLogger("labsupport.api")
+
+
+class ApiError(Exception):
+    """An error the routes raise on purpose, already in the service's terms."""
+
+    def __init__(self, status: int, error: str, detail: str, service_error: str | None = None):
+        super().__init__(detail)
+        self.status, self.error, self.detail, self.service_error = (
+            status, error, detail, service_error)
+
+    def body(self) -> ErrorBody:
+        return ErrorBody(error=self.error, detail=self.detail, service_error=self.service_error)
+
+
+def service_error_code(exc: HttpResponseError) -> str:
+    """The storage error code as a plain string (the SDK gives an enum or a str)."""
+    code = getattr(exc, "error_code", None)
+    return str(getattr(code, "value", code) or "")
+
+
+_STORAGE = {
+    "PopReceiptMismatch": (
+        404, "stale_pop_receipt",
+        "The pop receipt is stale: the message was updated, or its lease expired and it was "
+        "received again. Receive the message again and use the new pop receipt."),
+    "MessageNotFound": (
+        404, "message_not_found",
+        "No message with this id holds this pop receipt: it was deleted, it expired, or the "
+        "pop receipt is stale. Receive it again to get a fresh pop receipt."),
+    "QueueNotFound": (
+        404, "queue_not_found",
+        "The queue does not exist (any more). Restart the service to create it again."),
+    "RequestBodyTooLarge": (
+        413, "message_too_large",
+        "The message is larger than the 64 KiB the queue accepts. Store the payload in Blob "
+        "storage and send a reference to it instead (the claim-check pattern)."),
+    "MessageTooLarge": (
+        413, "message_too_large",
+        "The message is larger than the 64 KiB the queue accepts. Store the payload in Blob "
+        "storage and send a reference to it instead (the claim-check pattern)."),
+}
+
+
+def from_storage(exc: Exception) -> ApiError:
+    """Translate an Azure SDK exception into an :class:`ApiError`."""
+    if isinstance(exc, ClientAuthenticationError):
+        return ApiError(
+            502, "storage_auth_failed",
+            "The storage service refused this service's credentials; check its configuration.",
+            service_error_code(exc) or None)
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
+        return ApiError(
+            503, "storage_unavailable",
+            "The storage service cannot be reached right now; try again shortly.")
+    if isinstance(exc, HttpResponseError):
+        code = service_error_code(exc)
+        if code in _STORAGE:
+            status, error, detail = _STORAGE[code]
+            return ApiError(status, error, detail, code)
+        if exc.status_code == 413:
+            status, error, detail = _STORAGE["RequestBodyTooLarge"]
+            return ApiError(status, error, detail, code or None)
+        if exc.status_code in (500, 503):
+            return ApiError(
+                503, "storage_unavailable",
+                "The storage service is busy or failing; try again shortly.", code or None)
+        return ApiError(
+            502, "storage_rejected",
+            f"The storage service rejected the request (HTTP {exc.status_code}).", code or None)
+    return ApiError(500, "internal_error",
+                    "The service failed unexpectedly; its log has the details.")
+
+
+def _respond(error: ApiError, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error.body().model_dump(exclude_none=True), status_code=error.status,
+                        headers=headers)
+
+
+async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    return _respond(exc)
+
+
+async def _storage_error(request: Request, exc: Exception) -> JSONResponse:
+    error = from_storage(exc)
+    log.warning("%s %s -> %d %s (%s)", request.method, request.url.path, error.status,
+                error.error, redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+    headers = {"Retry-After": "5"} if error.status == 503 else None
+    return _respond(error, headers)
+
+
+def _field_name(location: tuple | list) -> str:
+    return ".".join(str(part) for part in location)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = [FieldProblem(field=_field_name(e.get("loc", ())), problem=e.get("msg", "invalid"))
+                for e in exc.errors()]
+    summary = "; ".join(f"{p.field}: {p.problem}" for p in problems)
+    body = ErrorBody(error="validation_error", detail=f"Invalid request — {summary}.",
+                     fields=problems)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    if exc.status_code == 413:
+        error = ApiError(413, "message_too_large",
+                         "The request body is larger than this service accepts.")
+    elif exc.status_code == 404:
+        error = ApiError(404, "not_found", f"There is no route {request.url.path}.")
+    elif exc.status_code == 405:
+        error = ApiError(405, "method_not_allowed",
+                         f"{request.method} is not allowed on {request.url.path}.")
+    else:
+        error = ApiError(exc.status_code, "http_error", str(exc.detail))
+    return _respond(error, getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("%s %s failed: %s", request.method, request.url.path,
+              redact(f"{type(exc).__name__}: {exc}"))
+    return _respond(from_storage(exc))
+
+
+class BodySizeLimit:
+    """Refuse a request whose ``Content-Length`` is over ``max_bytes`` with a JSON 413, before
+    reading it. (FastAPI's own ``max_body_size`` still guards chunked bodies, in plain text.)"""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope.get("headers") or ()).get(b"content-length", b"")
+            if length.isdigit() and int(length) > self.max_bytes:
+                error = ApiError(413, "message_too_large",
+                                 f"The request body is larger than this service accepts "
+                                 f"({self.max_bytes} bytes); a queue message holds 64 KiB.")
+                await _respond(error, {"Connection": "close"})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def install(app: FastAPI, max_body_bytes: int) -> None:
+    """Register every mapping on ``app``."""
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(HttpResponseError, _storage_error)
+    app.add_exception_handler(ServiceRequestError, _storage_error)
+    app.add_exception_handler(ServiceResponseError, _storage_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,277 @@
+"""The routes under ``/queue``, compatible with the original seed app (plus DELETE one).
+
+Each handler makes one call on the app's single async ``QueueClient`` and translates the
+SDK's objects into the models of :mod:`.models`. Errors are raised as they come; the
+handlers in :mod:`.errors` map them to HTTP answers.
+
+This module deliberately has no ``from __future__ import annotations``: the message body's
+type is chosen when the router is built (any JSON object, or a typed model), and FastAPI
+reads the annotations at that moment.
+"""
+
+import json
+from typing import Annotated, Any
+
+from azure.core.exceptions import HttpResponseError
+from azure.storage.queue.aio import QueueClient
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from .errors import ApiError, from_storage, service_error_code
+from .models import (
+    MAX_BATCH,
+    MAX_VISIBILITY_TIMEOUT,
+    ErrorBody,
+    Health,
+    PeekedMessage,
+    QueueInfo,
+    ReceivedMessage,
+    SentMessage,
+    UpdatedMessage,
+    UpdateRequest,
+)
+
+POP_LEASE_SECONDS = 30
+EXAMPLE_MESSAGE = {"order": 42, "item": "book", "quantity": 1}
+
+
+def queue_of(request: Request) -> QueueClient:
+    """The app's one QueueClient, created at start-up (see :func:`.app.lifespan`)."""
+    return request.app.state.queue
+
+
+def encode(content: Any) -> str:
+    """Message text for the queue: compact JSON."""
+    if isinstance(content, BaseModel):
+        content = content.model_dump(mode="json")
+    return json.dumps(content, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(text: str | None) -> Any:
+    """The JSON a message holds; its raw text if someone else sent something that is not JSON."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _peeked(message) -> PeekedMessage:
+    return PeekedMessage(id=message.id, content=decode(message.content),
+                         dequeue_count=message.dequeue_count or 0,
+                         inserted_on=message.inserted_on, expires_on=message.expires_on)
+
+
+def _received(message) -> ReceivedMessage:
+    return ReceivedMessage(**_peeked(message).model_dump(), pop_receipt=message.pop_receipt,
+                           next_visible_on=message.next_visible_on)
+
+
+async def receive_page(queue: QueueClient, count: int, visibility_timeout: int) -> list:
+    """Lease up to ``count`` messages in ONE request.
+
+    ``max_messages`` alone makes the SDK send one request per message; with
+    ``messages_per_page`` equal to it, the first page holds them all, and reading only that
+    page avoids the extra request that iterating would make when fewer are visible.
+    """
+    pages = queue.receive_messages(max_messages=count, messages_per_page=count,
+                                   visibility_timeout=visibility_timeout).by_page()
+    try:
+        page = await pages.__anext__()
+    except StopAsyncIteration:  # the service answered no message at all
+        return []
+    return [message async for message in page]
+
+
+def _errors(*codes: int) -> dict[int, dict]:
+    descriptions = {
+        404: "Message or queue not found, or the pop receipt is stale.",
+        409: "The lease ran out before the delete; another receiver may have the message.",
+        413: "The message is larger than 64 KiB.",
+        422: "The request is invalid; `fields` names each wrong field.",
+        503: "The storage service cannot be reached.",
+    }
+    return {code: {"model": ErrorBody, "description": descriptions[code]} for code in codes}
+
+
+def _example(step: int, title: str, captures: dict[str, list] | None = None) -> dict:
+    """Vendor extension read by :mod:`.examples` to order and chain the example requests."""
+    return {"x-example": {"step": step, "title": title, **({"captures": captures}
+                                                           if captures else {})}}
+
+
+VisibilityQuery = Annotated[int, Query(
+    ge=0, le=MAX_VISIBILITY_TIMEOUT,
+    description="Seconds before the message becomes visible to receivers (0: at once).")]
+
+
+def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
+    """The API's routes; ``message_model`` types the body of a send (default: any object)."""
+    router = APIRouter()
+    message_type = message_model or dict[str, Any]
+
+    @router.get("/healthz", tags=["health"], operation_id="healthz", response_model=Health,
+                responses={503: {"model": ErrorBody,
+                                 "description": "The queue cannot be used right now."}},
+                openapi_extra=_example(1, "Health check"))
+    async def healthz(request: Request) -> Health:
+        """Ready when the queue answers: 200, or 503 with the reason."""
+        queue = queue_of(request)
+        try:
+            await queue.get_queue_properties()
+        except Exception as exc:
+            error = from_storage(exc)
+            raise ApiError(503, error.error, error.detail, error.service_error) from None
+        return Health(status="ok", queue=queue.queue_name)
+
+    @router.get("/queue", tags=["queue"], operation_id="get_queue", response_model=QueueInfo,
+                responses=_errors(404, 503), openapi_extra=_example(2, "Queue properties"))
+    async def get_queue(request: Request) -> QueueInfo:
+        """The queue's name, approximate message count and metadata."""
+        queue = queue_of(request)
+        properties = await queue.get_queue_properties()
+        return QueueInfo(name=queue.queue_name,
+                         approximate_message_count=properties.approximate_message_count or 0,
+                         metadata=properties.metadata or {})
+
+    @router.post("/queue/messages", tags=["messages"], operation_id="send_message",
+                 status_code=status.HTTP_201_CREATED, response_model=SentMessage,
+                 responses=_errors(404, 413, 422, 503),
+                 openapi_extra=_example(3, "Send a message",
+                                        {"messageId": ["id"], "popReceipt": ["pop_receipt"]}))
+    async def send_message(
+        request: Request,
+        message: Annotated[message_type, Body(examples=[EXAMPLE_MESSAGE])],
+        visibility_timeout: VisibilityQuery = 0,
+        time_to_live: Annotated[int | None, Query(
+            ge=-1, le=2**31 - 1,
+            description="Seconds the message lives (default 7 days; -1: never expires).")
+        ] = None,
+    ) -> SentMessage:
+        """Add one message: any JSON object, stored as compact JSON text (64 KiB at most).
+
+        A ``visibility_timeout`` delays it: receivers see it only after that many seconds.
+        """
+        if time_to_live is not None and time_to_live != -1:
+            if time_to_live < 1:
+                raise _invalid("query.time_to_live", "must be -1 (never expires) or at least 1")
+            if visibility_timeout >= time_to_live:
+                raise _invalid("query.visibility_timeout",
+                               "must be shorter than time_to_live, or the message never shows")
+        sent = await queue_of(request).send_message(
+            encode(message), visibility_timeout=visibility_timeout or None,
+            time_to_live=time_to_live)
+        return SentMessage(id=sent.id, inserted_on=sent.inserted_on, expires_on=sent.expires_on,
+                           next_visible_on=sent.next_visible_on, pop_receipt=sent.pop_receipt)
+
+    @router.get("/queue/messages/peek", tags=["messages"], operation_id="peek_messages",
+                response_model=list[PeekedMessage], responses=_errors(404, 422, 503),
+                openapi_extra=_example(4, "Peek at messages"))
+    async def peek_messages(
+        request: Request,
+        max_messages: Annotated[int, Query(ge=1, le=MAX_BATCH, examples=[5],
+                                           description="How many to look at (1–32).")] = 1,
+    ) -> list[PeekedMessage]:
+        """Look at messages at the front of the queue without leasing them (no pop receipt,
+        dequeue count unchanged, still visible to everyone)."""
+        messages = await queue_of(request).peek_messages(max_messages=max_messages)
+        return [_peeked(m) for m in messages]
+
+    @router.get("/queue/messages", tags=["messages"], operation_id="receive_messages",
+                response_model=list[ReceivedMessage], responses=_errors(404, 422, 503),
+                openapi_extra=_example(5, "Receive (lease) messages",
+                                       {"messageId": [0, "id"], "popReceipt": [0, "pop_receipt"]}))
+    async def receive_messages(
+        request: Request,
+        max_messages: Annotated[int, Query(ge=1, le=MAX_BATCH, examples=[1],
+                                           description="Up to this many (1–32), one request."
+                                           )] = 1,
+        visibility_timeout: Annotated[int, Query(
+            ge=1, le=MAX_VISIBILITY_TIMEOUT, examples=[30],
+            description="Seconds the messages stay hidden (your lease).")] = 30,
+    ) -> list[ReceivedMessage]:
+        """Lease up to ``max_messages`` messages (an empty list if none is visible).
+
+        Delivery is **at least once**: delete each message with its pop receipt once you have
+        processed it, or it reappears after ``visibility_timeout`` with a higher dequeue count.
+        Order is **not guaranteed** (roughly oldest first, but a message whose lease expired
+        comes back behind newer ones).
+        """
+        messages = await receive_page(queue_of(request), max_messages, visibility_timeout)
+        return [_received(m) for m in messages]
+
+    @router.get("/queue/messages/pop", tags=["messages"], operation_id="pop_message",
+                response_model=ReceivedMessage, responses={
+                    204: {"description": "No message is visible right now."},
+                    **_errors(404, 409, 503)},
+                openapi_extra=_example(8, "Pop one message (receive + delete)"))
+    async def pop_message(request: Request):
+        """Receive one message and delete it before answering: **at most once** for you.
+
+        If this response is lost, the message is lost too. Not FIFO: which message you get
+        is not guaranteed. For work that must not be lost, receive, process, then delete.
+        """
+        queue = queue_of(request)
+        messages = await receive_page(queue, 1, POP_LEASE_SECONDS)
+        if not messages:
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+        message = messages[0]
+        try:
+            await queue.delete_message(message.id, message.pop_receipt)
+        except HttpResponseError as exc:
+            if service_error_code(exc) in ("PopReceiptMismatch", "MessageNotFound"):
+                raise ApiError(409, "lease_lost",
+                               "The message's lease ran out before it could be deleted; another "
+                               "receiver may have it. Try again.", service_error_code(exc)
+                               ) from None
+            raise
+        return _received(message)
+
+    @router.put("/queue/messages/{message_id}", tags=["messages"], operation_id="update_message",
+                response_model=UpdatedMessage, responses=_errors(404, 413, 422, 503),
+                openapi_extra=_example(6, "Update the leased message",
+                                       {"popReceipt": ["pop_receipt"]}))
+    async def update_message(
+        request: Request,
+        message_id: Annotated[str, Path(description="The message id.")],
+        update: UpdateRequest,
+    ) -> UpdatedMessage:
+        """Change a leased message's content and/or visibility. Returns a NEW pop receipt:
+        use it for the next update or the delete (the old one is stale)."""
+        content = encode(update.content) if update.content is not None else None
+        updated = await queue_of(request).update_message(
+            message_id, update.pop_receipt, content, visibility_timeout=update.visibility_timeout)
+        return UpdatedMessage(id=message_id, pop_receipt=updated.pop_receipt,
+                              next_visible_on=updated.next_visible_on)
+
+    @router.delete("/queue/messages/{message_id}", tags=["messages"],
+                   operation_id="delete_message", status_code=status.HTTP_204_NO_CONTENT,
+                   response_class=Response, responses=_errors(404, 422, 503),
+                   openapi_extra=_example(7, "Delete the message"))
+    async def delete_message(
+        request: Request,
+        message_id: Annotated[str, Path(description="The message id.")],
+        pop_receipt: Annotated[str, Query(min_length=1,
+                                          description="The pop receipt of your lease.")],
+    ) -> Response:
+        """Delete one message you hold: its id and the pop receipt of your current lease."""
+        await queue_of(request).delete_message(message_id, pop_receipt)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @router.delete("/queue/messages", tags=["messages"], operation_id="clear_messages",
+                   status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+                   responses=_errors(404, 503), openapi_extra=_example(9, "Clear the queue"))
+    async def clear_messages(request: Request) -> Response:
+        """Delete every message in the queue, leased or not."""
+        await queue_of(request).clear_messages()
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return router
+
+
+def _invalid(field: str, problem: str) -> RequestValidationError:
+    """A 422 like FastAPI's own, for rules that involve two parameters."""
+    location = tuple(field.split("."))
+    return RequestValidationError([{"loc": location, "msg": problem, "type": "value_error"}])

@@ -1,0 +1,58 @@
+"""Serve the app with uvicorn on 127.0.0.1 (``python -m labsupport api``).
+
+Logs go to stderr through :class:`labsupport.logsetup.RedactingFormatter`, so no key, SAS
+signature or token can reach a log line.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from ..errors import ConfigError
+from .settings import default_port, default_queue_name, valid_queue_name
+
+HOST = "127.0.0.1"  # loopback only: this is a lab service, not an internet-facing one
+
+
+def log_config(level: str = "info") -> dict:
+    """uvicorn's and the app's loggers, to stderr, redacted."""
+    formatter = {"()": "labsupport.logsetup.RedactingFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    handler = {"class": "logging.StreamHandler", "formatter": "redacted",
+               "stream": "ext://sys.stderr"}
+    loggers = {name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
+               for name in ("uvicorn", "uvicorn.access", "labsupport.api")}
+    loggers["uvicorn.error"] = {"level": level.upper()}  # propagates to "uvicorn"
+    return {"version": 1, "disable_existing_loggers": False,
+            "formatters": {"redacted": formatter}, "handlers": {"stderr": handler},
+            "loggers": loggers}
+
+
+def check_port_free(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise ConfigError(
+                f"Port {port} on {HOST} is already in use: choose another with --port "
+                f"(or LAB_API_PORT)."
+            ) from None
+
+
+def serve(*, port: int | None = None, queue: str | None = None, access_log: bool = True) -> int:
+    """Connect to the lab's storage account and serve the queue API until Ctrl+C."""
+    import uvicorn
+
+    from ..lab import connect
+    from .app import create_app
+    from .settings import QueueSettings
+
+    port = default_port() if port is None else port
+    queue = valid_queue_name(queue) if queue else default_queue_name()
+    check_port_free(port)
+    lab = connect("api", quiet=True)
+    app = create_app(QueueSettings.from_lab(lab, queue))
+    print(f"queue API for queue {queue} on http://{HOST}:{port} "
+          f"(OpenAPI docs: http://{HOST}:{port}/docs) · Ctrl+C stops it", flush=True)
+    uvicorn.run(app, host=HOST, port=port, log_config=log_config(), access_log=access_log)
+    return 0
