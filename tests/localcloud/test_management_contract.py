@@ -64,6 +64,12 @@ def test_resource_group_put_is_201_then_200_and_keeps_the_first_casing(resources
     assert updated.tags == {"owner": "ben"}
 
 
+def test_group_names_with_parentheses_and_periods(resources):
+    created = resources.resource_groups.create_or_update("rg_(lab).v2", {"location": "eastus"})
+    assert created.name == "rg_(lab).v2"
+    assert resources.resource_groups.get("RG_(LAB).V2").name == "rg_(lab).v2"
+
+
 def test_check_existence_is_head_204_or_404(resources, recorder, arm_env):
     resources.resource_groups.create_or_update("rg-exists", {"location": "westeurope"})
     recorder.clear()

@@ -32,6 +32,8 @@ def test_invalid_resource_group_names_are_refused(resources):
     error = fails(resources.resource_groups.create_or_update, "bad name!", {"location": "eastus"})
     assert (error.status_code, error.error.code) == (400, "InvalidResourceGroup")
     assert "has these invalid characters: ' !'" in error.error.message
+    error = fails(resources.resource_groups.create_or_update, "bad/name", {"location": "eastus"})
+    assert error.error.code == "InvalidResourceGroup", "an encoded '/' stays in the name"
     for name in ("x" * 91, "ends-with-period."):
         error = fails(resources.resource_groups.create_or_update, name, {"location": "eastus"})
         assert (error.status_code, error.error.code) == (400, "InvalidResourceGroup"), name

@@ -51,11 +51,13 @@ def _authenticate(request: Request) -> None:
 async def arm(request: Request) -> Response:
     """Every other path: an ARM route, else a clear 404."""
     response = await ROUTER.dispatch(request, request.app.state.services)
-    return response if response is not None else not_found(request)
+    if response is None:
+        raise no_route(request)
+    return response
 
 
-def not_found(request: Request) -> Response:
-    raise ArmError(404, "NoRegisteredProviderFound" if "/providers/" in request.url.path
+def no_route(request: Request) -> ArmError:
+    return ArmError(404, "NoRegisteredProviderFound" if "/providers/" in request.url.path
                    else "NotFound",
                    f"The local management plane has no route for {request.method} "
                    f"{request.url.path}. It implements resource groups, storage accounts "

@@ -106,7 +106,7 @@ async def list_queues(call: Call) -> Response:
         if len(queues) > int(size):
             queues = queues[: int(size)]
             next_query = {k: v for k, v in query.items() if k != "$skipToken"}
-            body["nextLink"] = call.url(call.request.url.path, **next_query,
+            body["nextLink"] = call.url(call.raw_path, **next_query,
                                         **{"$skipToken": queues[-1].name})
     body["value"] = [models.queue(call.subscription, account, q, with_count=False)
                      for q in queues]

@@ -143,7 +143,7 @@ async def delete(call: Call) -> Response:
 
 
 async def operation_result(call: Call) -> Response:
-    location = call.url(call.request.url.path, **{"api-version": call.api_version})
+    location = call.url(call.raw_path, **{"api-version": call.api_version})
     return await call.services.operations.poll(call.params["operation"], location)
 
 

@@ -11,7 +11,7 @@ import json
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -134,8 +134,14 @@ class Call:
             raise invalid_content("expected a JSON object.")
         return data
 
+    @property
+    def raw_path(self) -> str:
+        """This request's path as sent (still percent-encoded)."""
+        return raw_path(self.request)
+
     def url(self, path: str, **query: str) -> str:
-        """An absolute URL on this management plane (for Location headers and nextLink)."""
+        """An absolute URL on this management plane (for Location headers and nextLink);
+        ``path`` must already be percent-encoded."""
         base = str(self.request.base_url).rstrip("/")
         return f"{base}{path}" + (f"?{urlencode(query)}" if query else "")
 
@@ -153,6 +159,12 @@ class Call:
         return "global"
 
 
+def raw_path(request: Request) -> str:
+    """The path as sent, percent-encoded, so ``%2F`` inside a name stays inside it."""
+    raw = request.scope.get("raw_path") or quote(request.scope["path"]).encode()
+    return raw.decode("utf-8", "replace").split("?", 1)[0]
+
+
 class ArmRouter:
     """Finds the route for a request, checks subscription and api-version, runs it."""
 
@@ -161,13 +173,11 @@ class ArmRouter:
 
     @staticmethod
     def segments(request: Request) -> list[str]:
-        raw = request.scope.get("raw_path") or request.scope["path"].encode()
-        path = raw.decode("latin-1").split("?", 1)[0].strip("/")
+        path = raw_path(request).strip("/")
         return [unquote(part) for part in path.split("/")] if path else []
 
     def resolve(self, request: Request) -> tuple[ArmRoute, dict[str, str]] | None:
-        """The route and parameters; None if no template matches. 405 if only the method is
-        wrong."""
+        """The route and its parameters, or None; ArmError 405 if only the method is wrong."""
         segments = self.segments(request)
         method = "GET" if request.method == "HEAD" and not self._has_head(segments) \
             else request.method

@@ -157,7 +157,7 @@ async def create(call: Call) -> Response:
 
 
 async def operation_status(call: Call) -> Response:
-    location = call.url(call.request.url.path, monitor="true",
+    location = call.url(call.raw_path, monitor="true",
                         **{"api-version": call.api_version})
     return await call.services.operations.poll(call.params["operation"], location)
 
