@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import (
@@ -222,8 +225,11 @@ class ForgedCredential:
     """A credential whose token the local cloud did not sign."""
 
     def get_token(self, *scopes, **kwargs) -> AccessToken:
-        forged = "eyJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQuYXp1cmUuY29tLyJ9.AAAA"
-        return AccessToken(forged, 2**31)
+        header = {"alg": "HS256", "typ": "JWT"}
+        claims = {"aud": "https://management.azure.com/", "exp": 2**31}
+        parts = [base64.urlsafe_b64encode(json.dumps(p).encode()).decode().rstrip("=")
+                 for p in (header, claims)]
+        return AccessToken(".".join([*parts, "c2lnbmF0dXJl"]), 2**31)
 
 
 def test_sdk_sees_401_as_client_authentication_error(arm_env):
