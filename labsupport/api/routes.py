@@ -72,8 +72,8 @@ def _received(message) -> ReceivedMessage:
 async def receive_page(queue: QueueClient, count: int, visibility_timeout: int) -> list:
     """Lease up to ``count`` messages in ONE request.
 
-    ``max_messages`` alone makes the SDK send one request per message; with
-    ``messages_per_page`` equal to it, the first page holds them all, and reading only that
+    `max_messages` alone makes the SDK send one request per message; with
+    `messages_per_page` equal to it, the first page holds them all, and reading only that
     page avoids the extra request that iterating would make when fewer are visible.
     """
     pages = queue.receive_messages(max_messages=count, messages_per_page=count,
@@ -152,7 +152,7 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
     ) -> SentMessage:
         """Add one message: any JSON object, stored as compact JSON text (64 KiB at most).
 
-        A ``visibility_timeout`` delays it: receivers see it only after that many seconds.
+        A `visibility_timeout` delays it: receivers see it only after that many seconds.
         """
         if time_to_live is not None and time_to_live != -1:
             if time_to_live < 1:
@@ -192,10 +192,10 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
             ge=1, le=MAX_VISIBILITY_TIMEOUT, examples=[30],
             description="Seconds the messages stay hidden (your lease).")] = 30,
     ) -> list[ReceivedMessage]:
-        """Lease up to ``max_messages`` messages (an empty list if none is visible).
+        """Lease up to `max_messages` messages (an empty list if none is visible).
 
         Delivery is **at least once**: delete each message with its pop receipt once you have
-        processed it, or it reappears after ``visibility_timeout`` with a higher dequeue count.
+        processed it, or it reappears after `visibility_timeout` with a higher dequeue count.
         Order is **not guaranteed** (roughly oldest first, but a message whose lease expired
         comes back behind newer ones).
         """
@@ -253,11 +253,13 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
     async def delete_message(
         request: Request,
         message_id: Annotated[str, Path(description="The message id.")],
-        pop_receipt: Annotated[str, Query(min_length=1,
-                                          description="The pop receipt of your lease.")],
+        pop_receipt: Annotated[str, Query(
+            min_length=1, description="The pop receipt of your lease, URL-encoded (a `+` sent "
+            "as is arrives as a space; the service turns spaces back into `+`).")],
     ) -> Response:
         """Delete one message you hold: its id and the pop receipt of your current lease."""
-        await queue_of(request).delete_message(message_id, pop_receipt)
+        # Pop receipts are base64 (never a space): repair a '+' that was not URL-encoded.
+        await queue_of(request).delete_message(message_id, pop_receipt.replace(" ", "+"))
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.delete("/queue/messages", tags=["messages"], operation_id="clear_messages",
