@@ -33,10 +33,11 @@ class BackgroundService:
     """The queue API as a real process. Use :func:`start_service`, or as a context manager."""
 
     def __init__(self, queue_name: str, *, port: int | None = None,
-                 log_path: Path | None = None, access_log: bool = True) -> None:
+                 state: Path | None = None, access_log: bool = True) -> None:
         self.queue_name = queue_name
         self.port = port or free_port()
-        self.log_path = log_path or state_dir() / "logs" / f"queue-api-{self.port}.log"
+        self.state = Path(state) if state else state_dir()
+        self.log_path = self.state / "logs" / f"queue-api-{self.port}.log"
         self.access_log = access_log
         self.process: subprocess.Popen | None = None
 
@@ -54,7 +55,7 @@ class BackgroundService:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                env={**os.environ, "LAB_STATE_DIR": str(self.state), "PYTHONUNBUFFERED": "1"})
         self._wait_until_healthy(timeout)
         return self
 
@@ -113,14 +114,14 @@ class BackgroundService:
         return f"<queue API {state} at {self.url}, queue {self.queue_name}>"
 
 
-def start_service(queue_name: str, *, port: int | None = None, timeout: float = 60.0,
-                  access_log: bool = True) -> BackgroundService:
-    """Start the queue API for ``queue_name`` in the background; return once it is ready.
-
-    A port that turns out to be taken (another program was quicker) is retried on a new one.
-    """
+def start_service(lab, queue_name: str | None = None, *, port: int | None = None,
+                  timeout: float = 60.0, access_log: bool = True) -> BackgroundService:
+    """Start the queue API on ``lab``'s storage account in the background (for ``queue_name``,
+    default ``lab.queue_name``); return once it answers. A port that turns out to be taken
+    (another program was quicker) is retried on a new one."""
     for attempt in range(3):
-        service = BackgroundService(queue_name, port=port, access_log=access_log)
+        service = BackgroundService(queue_name or lab.queue_name, port=port,
+                                    state=lab.config.state_dir, access_log=access_log)
         try:
             return service.start(timeout)
         except LabError:
