@@ -7,6 +7,7 @@ log goes to a file, never into the notebook.
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import subprocess
@@ -56,6 +57,7 @@ class BackgroundService:
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, "LAB_STATE_DIR": str(self.state), "PYTHONUNBUFFERED": "1"})
+        atexit.register(self.stop)  # a kernel restart must not leave the service behind
         self._wait_until_healthy(timeout)
         return self
 
@@ -94,6 +96,7 @@ class BackgroundService:
         Returns the exit code (None if it never started)."""
         if self.process is None:
             return None
+        atexit.unregister(self.stop)
         if self.process.poll() is None:
             self.process.terminate()
             try:
