@@ -103,6 +103,9 @@ class Azurite:
             "--oauth", "basic",
             "--skipApiVersionCheck",
             "--disableTelemetry",
+            # No access log: it would write every SAS URL, signature included, to the
+            # state folder (the secret scan covers logs). Start-up errors are still logged.
+            "--silent",
         ]
 
     @property
