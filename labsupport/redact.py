@@ -42,3 +42,16 @@ def mask(secret: str, keep: int = 4) -> str:
 def looks_secret(text: str) -> bool:
     """True if ``redact`` would change the text."""
     return redact(text) != text
+
+
+class Secret(str):
+    """A string that hides itself in reprs (tracebacks, notebook displays, pytest output).
+
+    Use it like the plain string (SDKs accept it); only ``repr()`` is masked, so
+    ``print(secret)`` still shows it: never print one.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<secret {MASK} ({len(self)} chars)>"

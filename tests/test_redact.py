@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from labsupport.redact import AZURITE_DEV_KEY, looks_secret, mask, redact
+from labsupport.redact import AZURITE_DEV_KEY, Secret, looks_secret, mask, redact
 
 KEY = base64.b64encode(bytes(range(64))).decode()
 
@@ -41,3 +41,9 @@ def test_plain_text_is_untouched():
 
 def test_mask_keeps_only_a_prefix_and_the_length():
     assert mask(KEY) == f"{KEY[:4]}…(88 chars)"
+
+
+def test_secret_hides_in_repr_but_still_works_as_the_string():
+    secret = Secret(KEY)
+    assert KEY not in repr(secret) and KEY not in repr([secret]) and KEY not in repr({"k": secret})
+    assert secret == KEY and base64.b64decode(secret) == bytes(range(64))
