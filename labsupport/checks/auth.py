@@ -1,0 +1,115 @@
+"""Checks for 02 · authenticate like production."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from azure.core.exceptions import HttpResponseError
+from azure.storage.queue import QueueClient, QueueServiceClient
+
+from ..auth import AuthError, error_code, probe_queue_access, sas_info
+from . import Result, report
+
+EXTRAS = {
+    "send": "it can also send messages (a): a worker only consumes them — drop a",
+    "peek": "it can also peek at messages and read the queue's properties (r): not needed to "
+            "process messages — drop r",
+    "update": "it can also update messages (u): only a worker that extends its leases needs "
+              "it — drop u",
+}
+NEEDED = {
+    "receive": "the worker cannot receive messages",
+    "delete": "the worker cannot delete the messages it processed",
+}
+MARGIN_SECONDS = 60
+
+
+def check_worker_sas(sas, service: QueueServiceClient, queue_name: str, *,
+                     minutes: int = 5) -> Result:
+    """02: ``sas`` lets a worker process (receive + delete) messages of ``queue_name`` for
+    ``minutes`` minutes, and nothing else.
+
+    The SAS is tested for real: the check sends messages with ``service`` (the owner's
+    client) and tries every message operation with the SAS, on ``queue_name`` and on a
+    scratch queue. The queue is emptied afterwards.
+    """
+    if not sas:
+        return report(["no SAS yet: mint one with generate_queue_sas(...) and keep the token "
+                       "in `worker_sas`"], "")
+    if not isinstance(sas, str):
+        return report([f"`worker_sas` should be the string generate_queue_sas returns, not a "
+                       f"{type(sas).__name__}"], "")
+    try:
+        info = sas_info(sas)
+    except AuthError as error:
+        return report([str(error)], "")
+    owner = service.get_queue_client(queue_name)
+    problems, usable = _time_problems(info, owner, minutes)
+    if info.kind == "account":
+        problems.append("it is an account SAS: it reaches every queue in the account. Mint a "
+                        "queue SAS for this queue only with generate_queue_sas")
+    if not usable:
+        return report(problems, "")  # the service would refuse every probe: fix this first
+
+    token = urlsplit(sas).query if "://" in sas else sas.lstrip("?")
+    worker = QueueClient.from_queue_url(owner.url, credential=token)
+    results = probe_queue_access(worker, owner)
+    refused = [code for op, code in results.items() if op in NEEDED and code]
+    if "AuthenticationFailed" in refused:
+        problems.append(f"the service refused the SAS (AuthenticationFailed): mint it for queue "
+                        f"{queue_name!r} with the account key from list_keys")
+    else:
+        problems += [f"{message} ({results[op]}): the worker needs p (process)"
+                     for op, message in NEEDED.items() if results[op]]
+    problems += [message for op, message in EXTRAS.items() if results[op] is None]
+    if info.kind != "account" and _works_elsewhere(service, queue_name, token):
+        problems.append("it also works on another queue: mint it for this queue only")
+    return report(problems, f"A worker holding this SAS can receive and delete this queue's "
+                            f"messages for {minutes} minutes, and do nothing else.")
+
+
+def _time_problems(info, owner: QueueClient, minutes: int) -> tuple[list[str], bool]:
+    """Problems with the SAS's validity window, and whether the service could accept it now."""
+    now = datetime.now(UTC)
+    found = [f"the SAS {problem}" for problem in info.problems(now)]
+    usable = not any("expired" in p or "not valid yet" in p or "signature" in p for p in found)
+    expiry = info.expiry
+    if info.policy_id:
+        policy = owner.get_queue_access_policy().get(info.policy_id)
+        if policy is None:
+            return [f"the SAS refers to stored access policy {info.policy_id!r}, which the "
+                    f"queue does not have: create it with set_queue_access_policy"], False
+        expiry = expiry or _as_time(policy.expiry)
+        found = [p for p in found if "no expiry" not in p]
+        if expiry is None:
+            found.append(f"the SAS has no expiry, and neither has policy {info.policy_id!r}")
+    valid_from = max(now, info.start or now)
+    if expiry and (expiry - valid_from).total_seconds() > minutes * 60 + MARGIN_SECONDS:
+        left = round((expiry - valid_from).total_seconds() / 60)
+        found.append(f"the SAS stays valid for about {left} minutes; the worker needs "
+                     f"{minutes}: use expiry=datetime.now(UTC) + timedelta(minutes={minutes})")
+    return found, usable
+
+
+def _as_time(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _works_elsewhere(service: QueueServiceClient, queue_name: str, token: str) -> bool:
+    """Does the SAS also receive from another queue? (A queue SAS must not.)"""
+    scratch = service.create_queue(f"{queue_name[:48]}-scope-{secrets.token_hex(3)}")
+    try:
+        scratch.send_message("scope probe")
+        other = QueueClient.from_queue_url(scratch.url, credential=token)
+        try:
+            return bool(list(other.receive_messages(max_messages=1)))
+        except HttpResponseError as error:
+            return error_code(error) not in ("AuthenticationFailed",
+                                             "AuthorizationPermissionMismatch",
+                                             "AuthorizationResourceTypeMismatch")
+    finally:
+        scratch.delete_queue()
