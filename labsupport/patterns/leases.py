@@ -1,0 +1,50 @@
+"""Recognise a lost lease: the pop receipt you hold is no longer the message's current one.
+
+A receive leases a message and hands you a pop receipt. That receipt stops working when
+someone else receives the message after your lease ran out, when you (or anyone holding
+the newest receipt) update or delete it, or when the message expires. Then a delete or
+update with your receipt fails, and the service says so in one of two ways:
+
+* ``400 PopReceiptMismatch`` — the message exists but has another receipt now
+  (what Azurite answers, and what Azure's error table lists);
+* ``404 MessageNotFound`` — the message is gone (deleted or expired); Azure's reference
+  also documents 404 for a receipt that is no longer valid.
+
+Both mean the same thing to a consumer: *you no longer own this message*; someone else
+may be processing it. Do not retry the delete: make the processing idempotent instead.
+"""
+
+from __future__ import annotations
+
+from azure.core.exceptions import HttpResponseError
+
+#: (HTTP status, error code) pairs that mean "your pop receipt is stale".
+STALE_LEASE_ERRORS = frozenset({(400, "PopReceiptMismatch"), (404, "MessageNotFound")})
+
+
+def error_code(error: HttpResponseError) -> str:
+    """The service's error code as plain text, e.g. ``"PopReceiptMismatch"`` ("" if none)."""
+    code = getattr(error, "error_code", None)
+    return str(getattr(code, "value", code) or "")
+
+
+def is_stale_lease(error: BaseException) -> bool:
+    """True when a delete/update failed because the pop receipt no longer holds the message."""
+    return (
+        isinstance(error, HttpResponseError)
+        and (error.status_code, error_code(error)) in STALE_LEASE_ERRORS
+    )
+
+
+def delete_if_still_leased(queue, message, pop_receipt: str | None = None) -> bool:
+    """Delete ``message``; return False (instead of raising) if the lease was lost.
+
+    ``queue`` is a ``QueueClient``. Any other error is raised as usual.
+    """
+    try:
+        queue.delete_message(message, pop_receipt)
+    except HttpResponseError as error:
+        if is_stale_lease(error):
+            return False
+        raise
+    return True
