@@ -1,0 +1,117 @@
+"""Wait for the queue to reach a state by polling a condition, with a timeout.
+
+Leases and time-to-live are measured by the service's clock, and a loaded machine makes
+every call slower, so a demo must never guess with ``time.sleep(2)``. These helpers ask
+"is it true yet?" every few milliseconds and give up with a clear error after
+``timeout`` seconds (generous by default: the outputs never depend on how long it took).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from .errors import LabError
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 15.0
+POLL_INTERVAL = 0.05
+
+
+class WaitTimeout(LabError):
+    """A condition did not become true in time."""
+
+
+def wait_for(
+    condition: Callable[[], T],
+    *,
+    what: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    interval: float = POLL_INTERVAL,
+) -> T:
+    """Call ``condition()`` until it returns something truthy, and return that.
+
+    Raises :class:`WaitTimeout` naming ``what`` after ``timeout`` seconds.
+    """
+    if timeout <= 0 or interval <= 0:
+        raise ValueError(f"timeout and interval must be positive, got {timeout} and {interval}")
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(
+                f"Gave up after {timeout:g} s waiting for {what}. If the machine is very busy, "
+                f"pass a larger timeout; otherwise check that the scenario can reach that state."
+            )
+        time.sleep(interval)
+
+
+def _matcher(target) -> Callable[[object], bool]:
+    """A predicate for a peeked message: by content (str), by id (a message), or a callable."""
+    if callable(target):
+        return target
+    if isinstance(target, str):
+        return lambda message: message.content == target
+    message_id = getattr(target, "id", None)
+    if message_id is None:
+        raise TypeError(
+            f"target must be the message's content (str), a message or receipt with an .id, "
+            f"or a predicate; got {type(target).__name__}"
+        )
+    return lambda message: message.id == message_id
+
+
+def _describe(target) -> str:
+    if isinstance(target, str):
+        return f"message {target!r}"
+    if callable(target):
+        return "a matching message"
+    return "the message"
+
+
+def _visible(queue, target):
+    match = _matcher(target)
+    return next((m for m in queue.peek_messages(max_messages=32) if match(m)), None)
+
+
+def wait_until_visible(queue, target, *, timeout: float = DEFAULT_TIMEOUT):
+    """Wait until ``target`` is visible (its lease or delay is over); return the peeked message.
+
+    Peeking does not lease, so waiting does not change the message's dequeue count. Looks at
+    the first 32 visible messages (a peek's maximum).
+    """
+    return wait_for(lambda: _visible(queue, target), what=f"{_describe(target)} to become visible",
+                    timeout=timeout)
+
+
+def wait_until_gone(queue, target, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Wait until no visible message matches ``target`` (it expired, was deleted or leased)."""
+    wait_for(lambda: _visible(queue, target) is None,
+             what=f"{_describe(target)} to disappear", timeout=timeout)
+
+
+def wait_until_empty(queue, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Wait until a peek finds no visible message at all."""
+    wait_for(lambda: not queue.peek_messages(max_messages=1), what="the queue to look empty",
+             timeout=timeout)
+
+
+def wait_until_expired(sent, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Wait, without touching the queue, until ``sent`` (a message or receipt) has expired.
+
+    The service reports times in whole seconds, rounded down, so the real expiry can be up
+    to a second after ``expires_on``: this waits until ``expires_on`` + 1 s by the local
+    clock. Use it when peeking would disturb what you measure; otherwise prefer
+    :func:`wait_until_gone`.
+    """
+    expires_on = getattr(sent, "expires_on", None)
+    if expires_on is None:
+        raise TypeError("sent must be a message or receipt with an expires_on time")
+    moment = expires_on + timedelta(seconds=1)
+    wait_for(lambda: datetime.now(UTC) >= moment, what="the message's time to live to run out",
+             timeout=timeout)
