@@ -1,0 +1,125 @@
+"""Tracing: RequestCounter, and the Tracer that records queue calls for tables and timelines."""
+
+from __future__ import annotations
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+from azure.storage.queue import QueueClient
+
+from labsupport.trace import RequestCounter, Tracer, describe_error
+from labsupport.waits import wait_until_expired
+
+
+@pytest.fixture
+def queue(lab):
+    client = QueueClient(lab.account_url, lab.new_queue_name("trace"), credential=lab.credential)
+    client.create_queue()
+    yield client
+    client.delete_queue()
+
+
+def http_error(status, code):
+    error = HttpResponseError(message="boom")
+    error.status_code, error.error_code = status, code
+    return error
+
+
+def test_request_counter_counts_requests_by_method(queue):
+    counter = RequestCounter()
+    counted = QueueClient(queue.url.rsplit("/", 1)[0], queue.queue_name,
+                          credential=queue.credential, raw_request_hook=counter)
+    counted.send_message("x")
+    counted.peek_messages()
+    assert (counter.total, dict(counter.by_method)) == (2, {"POST": 1, "GET": 1})
+    assert repr(counter) == "2 request(s) (GET 1, POST 1)"
+
+
+def test_describe_error_names_stale_receipts_expiry_and_other_errors():
+    assert describe_error(http_error(400, "PopReceiptMismatch")) == (
+        "stale pop receipt (400 PopReceiptMismatch)")
+    assert describe_error(http_error(404, "MessageNotFound")) == (
+        "stale pop receipt (404 MessageNotFound)")
+    assert describe_error(http_error(404, "MessageNotFound"), expired=True) == (
+        "expired (404 MessageNotFound)")
+    assert describe_error(http_error(409, "QueueBeingDeleted")) == "error (409 QueueBeingDeleted)"
+    assert describe_error(ValueError("x")) == "error (ValueError)"
+
+
+def test_a_traced_scenario_gives_a_table_without_times_ids_or_pop_receipts(queue):
+    tracer = Tracer()
+    producer, consumer = tracer.client(queue, "producer"), tracer.client(queue, "consumer-1")
+    sent = producer.send_message("A")
+    producer.send_message("B", visibility_timeout=5)
+    first = consumer.receive_message(visibility_timeout=10)
+    consumer.update_message(first, visibility_timeout=0)      # give the lease back
+    again = consumer.receive_messages(max_messages=1, visibility_timeout=10)[0]
+    consumer.delete_message(again)
+    table = tracer.table()
+    assert list(table.columns) == ["actor", "operation", "message", "dequeue count",
+                                   "visible from", "outcome"]
+    assert table.values.tolist() == [
+        ["producer", "send", "A", "", "now", "ok"],
+        ["producer", "send", "B", "", "+5 s", "ok"],
+        ["consumer-1", "receive", "A", 1, "+10 s", "ok"],
+        ["consumer-1", "update", "A", "", "now", "ok"],
+        ["consumer-1", "receive", "A", 2, "+10 s", "ok"],
+        ["consumer-1", "delete", "A", "", "", "ok"],
+    ]
+    text = table.to_string() + table.to_html()
+    assert sent.id not in text and first.pop_receipt not in text
+    assert list(tracer.frame().columns) == ["t", "actor", "operation", "message", "dequeue_count",
+                                            "lease", "visible_at", "expires_at", "outcome"]
+
+
+def test_story_and_processing_order_describe_each_message(queue):
+    tracer = Tracer()
+    producer, c1, c2 = (tracer.client(queue, a) for a in ("producer", "consumer-1", "consumer-2"))
+    for label in "AB":
+        producer.send_message(label)
+    a = c1.receive_message(visibility_timeout=10)
+    b = c2.receive_message(visibility_timeout=10)
+    c2.delete_message(b)
+    c1.update_message(a, visibility_timeout=0)
+    a2 = c2.receive_message(visibility_timeout=10)
+    with pytest.raises(HttpResponseError):
+        c1.delete_message(a)
+    c2.delete_message(a2)
+    assert tracer.processed() == ["B", "A"]
+    assert tracer.story() == [
+        "A: sent by producer → received by consumer-1 (dequeue 1) → lease given back by "
+        "consumer-1 → redelivered to consumer-2 (dequeue 2) → delete by consumer-1 failed: "
+        "stale pop receipt (400 PopReceiptMismatch) → deleted by consumer-2",
+        "B: sent by producer → received by consumer-2 (dequeue 1) → deleted by consumer-2",
+    ]
+
+
+def test_a_delete_after_the_time_to_live_is_recorded_as_expired(queue):
+    tracer = Tracer()
+    consumer = tracer.client(queue, "consumer")
+    sent = consumer.send_message("report", time_to_live=2)
+    message = consumer.receive_message(visibility_timeout=10)
+    wait_until_expired(sent)
+    with pytest.raises(HttpResponseError):
+        consumer.delete_message(message)
+    assert tracer.events[-1].outcome == "expired (404 MessageNotFound)"
+
+
+def test_labels_come_from_send_or_the_labeler(queue):
+    tracer = Tracer(labeler=lambda content: content.upper())
+    client = tracer.client(queue, "p")
+    client.send_message("x1", label="first")
+    queue.send_message("y")               # not traced: labelled by its content on receive
+    received = client.receive_messages(max_messages=2, messages_per_page=2, visibility_timeout=10)
+    assert [tracer.label(m) for m in received] == ["first", "Y"]
+    tracer.record("p", "crash", "first")
+    assert tracer.messages() == ["first", "Y"]
+    assert tracer.events[-1].operation == "crash"
+
+
+def test_a_failed_send_is_recorded_and_raised(queue):
+    tracer = Tracer()
+    client = tracer.client(queue, "producer")
+    with pytest.raises(HttpResponseError):
+        client.send_message("x", visibility_timeout=10, time_to_live=5)
+    assert tracer.table().values.tolist() == [
+        ["producer", "send", "x", "", "", "error (400 InvalidQueryParameterValue)"]]
