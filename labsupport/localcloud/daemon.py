@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -79,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     except (LabError, StoreError) as exc:
         log.error("%s", exc)
         return 1
+    # uvicorn re-raises the SIGTERM it handled once it has stopped serving; this handler
+    # turns that into a normal return, so the clean-up below stops Azurite gracefully.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
         cloud.azurite.start(store.azurite_accounts())
         cloud.accounts = store.azurite_accounts()
