@@ -10,9 +10,12 @@ TEST_STATE := $(CURDIR)/.lab/test
 BUILD_STATE := $(CURDIR)/.lab/build
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install lab test notebooks down status lint bench clean
+.PHONY: install browser lab test notebooks down status lint bench clean
 
 install: $(PY_STAMP) $(NODE_STAMP)
+
+# JupyterLab refuses to run as root unless told; containers and CI often are root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "queue lab needs Python 3.11 or newer, found " + sys.version.split()[0] + ": install it, or use conda (see README)")'
@@ -29,9 +32,18 @@ $(NODE_STAMP): package.json package-lock.json
 
 lab: install
 	$(PY) -m labsupport up
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
 
-test: install
+# The browser test drives Debian's Chromium (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Chromium for the browser test"; \
+	    apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	      { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; \
+	  else echo "Chromium not found: the browser test will be skipped (apt-get install chromium)"; fi; }
+
+test: install browser
 	LAB_STATE_DIR=$(TEST_STATE) $(PY) -m labsupport down >/dev/null
 	rm -rf $(TEST_STATE)
 	$(VENV)/bin/ruff check .
