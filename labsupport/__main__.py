@@ -1,4 +1,4 @@
-"""Command line: ``python -m labsupport up | down | status [--json] | env | api``."""
+"""Command line: ``python -m labsupport up | down | status [--json] | env | api | doctor``."""
 
 from __future__ import annotations
 
@@ -65,6 +65,12 @@ def _api(args) -> int:
     return serve(port=args.port, queue=args.queue, access_log=not args.no_access_log)
 
 
+def _doctor(args) -> int:
+    from .doctor import run
+
+    return run(as_json=args.json)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labsupport", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
                      "(default: LAB_API_QUEUE or queue-api)")
     api.add_argument("--no-access-log", action="store_true", help="do not log every request")
     api.set_defaults(run=_api)
+    doctor = commands.add_parser("doctor", help="check the machine and say how to fix problems")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.set_defaults(run=_doctor)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -10,7 +10,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 
-from .azurite import Azurite
+from .azurite import Azurite, port_accepts
 from .state import StateFolder, read_record, write_record
 from .tokens import TokenService
 
@@ -47,6 +47,14 @@ class Cloud:
             self.azurite.restart(accounts)
             self.accounts = dict(accounts)
             self._record_azurite_pid()
+
+    def azurite_healthy(self) -> bool:
+        """True while Azurite runs and answers (or is being restarted on purpose)."""
+        if self._restart_lock.locked():
+            return True
+        process = self.azurite.process
+        alive = process is not None and process.poll() is None
+        return alive and all(port_accepts(self.ports[s]) for s in ("queue", "blob"))
 
     def _record_azurite_pid(self) -> None:
         """Keep the record's Azurite pid current, so a stale cloud is still cleaned up."""

@@ -140,3 +140,14 @@ def test_azurite_failing_to_start_shows_its_log(state):
     message = str(error.value)
     assert "failed to start" in message and "Azurite exited" in message
     assert "Last lines" in message
+
+
+def test_cloud_whose_azurite_died_is_restarted(state):
+    first = localcloud.up(config_for(state))
+    os.kill(first.azurite_pid, signal.SIGKILL)
+    while pid_alive(first.azurite_pid):
+        time.sleep(0.01)
+    assert localcloud.status(localcloud.StateFolder(state)).state == "stale"
+    second = localcloud.up(config_for(state))
+    assert second.pid != first.pid and pid_alive(second.azurite_pid)
+    assert not pid_alive(first.pid), "the daemon whose Azurite died must be replaced"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -29,7 +30,11 @@ ROUTER = ArmRouter([*resource_groups.ROUTES, *storage_accounts.ROUTES, *queues.R
 
 
 async def healthz(request: Request) -> JSONResponse:
+    """200 while the whole cloud works; 503 if Azurite died (the supervisor restarts it)."""
     cloud: Cloud = request.app.state.cloud
+    if not await run_in_threadpool(cloud.azurite_healthy):
+        return JSONResponse({"status": "azurite-down", "azurite": cloud.azurite.version},
+                            status_code=503)
     return JSONResponse({"status": "ok", "azurite": cloud.azurite.version})
 
 

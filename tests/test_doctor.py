@@ -1,0 +1,57 @@
+"""doctor reports a healthy machine as healthy and a broken one clearly, with fixes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from labsupport import doctor, localcloud
+from labsupport.config import load_config
+from labsupport.localcloud.state import pid_alive
+
+
+def by_name(results):
+    return {r.name: r for r in results}
+
+
+def test_healthy_machine(cloud, lab_config):
+    results = by_name(doctor.findings(lambda: lab_config))
+    assert results["local cloud"].status == doctor.OK
+    assert results["CA trust"].status == doctor.OK
+    assert results["node_modules"].status == doctor.OK
+    assert all(r.status != doctor.FAIL for r in results.values()), results
+
+
+def test_stopped_azurite_is_reported_with_a_fix(tmp_path):
+    config = load_config({"LAB_STATE_DIR": str(tmp_path)}, env_file=False)
+    record = localcloud.up(config)
+    try:
+        os.kill(record.azurite_pid, signal.SIGKILL)
+        while pid_alive(record.azurite_pid):
+            time.sleep(0.01)
+        results = by_name(doctor.findings(lambda: config))
+        assert results["local cloud"].status == doctor.FAIL
+        assert "python -m labsupport up" in results["local cloud"].fix
+    finally:
+        localcloud.down(localcloud.StateFolder(tmp_path))
+
+
+def test_missing_node_modules_is_reported_with_npm_ci(lab_config, monkeypatch, tmp_path):
+    monkeypatch.setattr(doctor, "azurite_script", lambda: tmp_path / "missing" / "azurite.js")
+    results = by_name(doctor.findings(lambda: lab_config))
+    assert results["node_modules"].status == doctor.FAIL
+    assert "npm ci" in results["node_modules"].fix
+
+
+def test_invalid_configuration_fails_and_exit_code_is_1(monkeypatch, capsys):
+    monkeypatch.setenv("LAB_BACKEND", "nonsense")
+    assert doctor.run() == 1
+    out = capsys.readouterr().out
+    assert "✘ configuration" in out and "LAB_BACKEND='nonsense'" in out
+
+
+def test_missing_node_is_reported(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    finding = doctor.check_node()
+    assert finding.status == doctor.FAIL and "Node.js 20" in finding.fix
