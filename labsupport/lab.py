@@ -21,6 +21,7 @@ from . import localcloud, provision
 from .config import AZURE_MANAGEMENT_URL, LabConfig, load_config
 from .errors import AzureLoginError, LabError
 from .logsetup import configure_logging
+from .progress import progress
 from .redact import mask
 from .trust import trust_bundle
 
@@ -112,26 +113,29 @@ def _local_environment(config: LabConfig) -> str:
     return env["LAB_MANAGEMENT_ENDPOINT"]
 
 
-def connect(topic: str = "lab", *, quiet: bool = False, config: LabConfig | None = None) -> Lab:
-    """Ensure the lab's resources exist and return what a notebook needs.
+def _provision(config: LabConfig, bar) -> tuple[str, object, object, str]:
+    """Point the SDKs at the backend and ensure the resource group and account.
 
-    ``topic`` names this notebook's queue (a random suffix keeps runs apart). Prints the
-    backend in one line unless ``quiet``.
+    Returns the management URL, the management credential, the account and its key.
     """
-    config = config or load_config()
-    configure_logging(config.state_dir / "logs")
-    queue_name = queue_name_for(topic)
+    bar.set_postfix_str("local cloud" if config.is_local else "Azure credential")
     management_url = _local_environment(config) if config.is_local else AZURE_MANAGEMENT_URL
     credential = DefaultAzureCredential()
     resources, storage = provision.management_clients(
         credential, config.subscription_id, management_url
     )
+    bar.update()
     try:
+        bar.set_postfix_str(f"resource group {config.resource_group}")
         provision.ensure_resource_group(resources, config.resource_group, config.location)
+        bar.update()
+        bar.set_postfix_str(f"storage account {config.account_name}")
         account = provision.ensure_storage_account(
             storage, config.resource_group, config.account_name, config.location
         )
+        bar.update()
         key = provision.account_key(storage, config.resource_group, config.account_name)
+        bar.update()
     except (ClientAuthenticationError, CredentialUnavailableError) as exc:
         if config.is_local:
             raise
@@ -141,6 +145,20 @@ def connect(topic: str = "lab", *, quiet: bool = False, config: LabConfig | None
             "AZURE_TENANT_ID and AZURE_CLIENT_SECRET for a service principal. "
             f"Details: {str(exc).splitlines()[0]}"
         ) from None
+    return management_url, credential, account, key
+
+
+def connect(topic: str = "lab", *, quiet: bool = False, config: LabConfig | None = None) -> Lab:
+    """Ensure the lab's resources exist and return what a notebook needs.
+
+    ``topic`` names this notebook's queue (a random suffix keeps runs apart). Prints the
+    backend in one line unless ``quiet``. A progress bar appears if this takes a while.
+    """
+    config = config or load_config()
+    configure_logging(config.state_dir / "logs")
+    queue_name = queue_name_for(topic)
+    with progress(4, "Preparing the lab") as bar:
+        management_url, credential, account, key = _provision(config, bar)
     lab = Lab(
         config=config,
         queue_name=queue_name,
