@@ -15,6 +15,9 @@ import pytest
 from labsupport import localcloud
 from labsupport.config import load_config
 
+# Stored notebook outputs have no progress bars; kernels started by nbval inherit this.
+os.environ.setdefault("LAB_PROGRESS", "0")
+
 
 @pytest.fixture(scope="session")
 def lab_config():
