@@ -271,3 +271,12 @@ def test_user_delegation_key_is_not_emulated(lab):
     with pytest.raises(HttpResponseError) as caught:
         entra.get_user_delegation_key(start=soon(0), expiry=soon(60))
     assert caught.value.status_code == 400
+
+
+def test_wrong_account_key_gets_400_invalid_authentication_info_in_azurite(lab):
+    """Azure answers 403 AuthenticationFailed ("The MAC signature … is not the same as any
+    computed signature"); Azurite answers 400 InvalidAuthenticationInfo."""
+    key = lab.credential.named_key.key
+    cut_short = lab.connection_string.replace(key, key[:60])
+    client = QueueServiceClient.from_connection_string(cut_short)
+    assert refusal(lambda: list(client.list_queues())) == (400, "InvalidAuthenticationInfo")
