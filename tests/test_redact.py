@@ -47,3 +47,7 @@ def test_secret_hides_in_repr_but_still_works_as_the_string():
     secret = Secret(KEY)
     assert KEY not in repr(secret) and KEY not in repr([secret]) and KEY not in repr({"k": secret})
     assert secret == KEY and base64.b64decode(secret) == bytes(range(64))
+
+
+def test_mask_can_keep_nothing_but_the_length():
+    assert mask(KEY, keep=0) == "…(88 chars)"
