@@ -66,9 +66,12 @@ def parse_env_file(path: Path) -> dict[str, str]:
             continue
         match = _LINE.match(line)
         if not match:
+            # Name the line, never quote it: a malformed line may hold a key.
+            start = re.match(r"[A-Z][A-Z0-9_]{2,39}(?=\s|$)", line)
+            hint = f" (it starts with {start.group(0)!r})" if start else ""
             raise ConfigError(
-                f"{path.name} line {number}: expected NAME=value, got {line[:40]!r}. "
-                f"Fix or delete that line (comments start with #)."
+                f"{path.name} line {number}: expected NAME=value{hint}. Fix or delete that "
+                f"line (comments start with #); its content is not shown as it may be secret."
             )
         name, value = match.group(1), match.group(2).strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
