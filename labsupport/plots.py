@@ -88,7 +88,7 @@ def timeline_figure(tracer_or_frame, title: str | None = None) -> Figure:
     colour = {a: ACTOR_COLOURS[i % len(ACTOR_COLOURS)] for i, a in enumerate(actors)}
     end = float(frame["t"].max()) if len(frame) else 0.0
     expiries = {m: t for m, t in _expiries(frame).items() if t <= end + 5.0}
-    span = max([end, 1.0, *expiries.values()])
+    span = max([end, 0.05, *expiries.values()])  # fast scenarios get a fine time axis
 
     figure = Figure(figsize=(9, 1.2 + 0.55 * max(len(labels), 1)))
     ax = figure.subplots()
@@ -106,7 +106,7 @@ def timeline_figure(tracer_or_frame, title: str | None = None) -> Figure:
     for lease in leases(frame):
         y = rows[lease.message]
         stop = min(lease.end, span * 1.08)
-        ax.barh(y, max(stop - lease.start, 0.02), left=lease.start, height=0.5,
+        ax.barh(y, max(stop - lease.start, span * 0.004), left=lease.start, height=0.5,
                 color=colour[lease.actor], alpha=0.35, zorder=1)
         used_actors.setdefault(lease.actor, Patch(color=colour[lease.actor], alpha=0.35,
                                                   label=f"invisible (leased by {lease.actor})"))

@@ -107,9 +107,13 @@ class Tracer:
         """Seconds since the tracer started."""
         return self._clock() - self._start
 
-    def client(self, queue, actor: str) -> TracedQueue:
-        """``queue`` (a QueueClient) as seen by ``actor``: every call is recorded."""
-        return TracedQueue(queue, actor, self)
+    def client(self, queue, actor: str, *, send_as: str = "send") -> TracedQueue:
+        """``queue`` (a QueueClient) as seen by ``actor``: every call is recorded.
+
+        ``send_as`` names what a send to this queue means in the story, e.g.
+        ``"copy to poison"`` for a poison queue.
+        """
+        return TracedQueue(queue, actor, self, send_as=send_as)
 
     def record(self, actor: str, operation: str, message: str, *, t: float | None = None,
                **fields) -> Event:
@@ -182,9 +186,23 @@ class Tracer:
         return [e.message for e in events if e.operation == "delete" and e.outcome == "ok"]
 
     def story(self) -> list[str]:
-        """One line per message: what happened to it, in order (no times)."""
+        """One line per message: what happened to it, in order (no times).
+
+        Includes "expired" where a message's time to live ran out (by now) before anyone
+        deleted it.
+        """
+        now = self.now()
         with self._lock:
-            events = sorted(self.events, key=lambda e: e.t)
+            events = list(self.events)
+        deleted = {}
+        for e in events:
+            if e.operation == "delete" and e.outcome == "ok":
+                deleted.setdefault(e.message, e.t)
+        events += [Event(t=e.expires_at, actor="", operation="expired", message=e.message)
+                   for e in events
+                   if e.operation == "send" and e.outcome == "ok" and e.expires_at is not None
+                   and e.expires_at <= min(now, deleted.get(e.message, now))]
+        events.sort(key=lambda e: e.t)
         lines = []
         for label in self.messages():
             steps = [_step(e) for e in events if e.message == label]
@@ -217,6 +235,8 @@ def _step(event: Event) -> str:
         return f"lease {'given back' if not event.lease else 'extended'} by {who}"
     if op == "delete":
         return f"deleted by {who}"
+    if op == "expired" and not who:
+        return "expired (time to live)"
     return f"{op} ({who})"
 
 
@@ -228,10 +248,11 @@ class TracedQueue:
     received is recorded at once.
     """
 
-    def __init__(self, queue, actor: str, tracer: Tracer) -> None:
+    def __init__(self, queue, actor: str, tracer: Tracer, *, send_as: str = "send") -> None:
         self._queue = queue
         self.actor = actor
         self.tracer = tracer
+        self.send_as = send_as
 
     def __getattr__(self, name):
         return getattr(self._queue, name)
@@ -246,8 +267,11 @@ class TracedQueue:
         try:
             sent = self._queue.send_message(content, **kwargs)
         except HttpResponseError as error:
-            tracer.record(self.actor, "send", name, t=t, outcome=describe_error(error))
+            tracer.record(self.actor, self.send_as, name, t=t, outcome=describe_error(error))
             raise
+        if self.send_as != "send":  # a copy to another queue: a noted event on this row
+            tracer.record(self.actor, self.send_as, name, t=t)
+            return sent
         tracer._remember(sent, name, expires_at)
         tracer.record(self.actor, "send", name, t=t, lease=delay or None,
                       visible_at=t + delay, expires_at=expires_at)

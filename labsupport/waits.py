@@ -104,14 +104,18 @@ def wait_until_empty(queue, *, timeout: float = DEFAULT_TIMEOUT) -> None:
 def wait_until_expired(sent, *, timeout: float = DEFAULT_TIMEOUT) -> None:
     """Wait, without touching the queue, until ``sent`` (a message or receipt) has expired.
 
-    The service reports times in whole seconds, rounded down, so the real expiry can be up
-    to a second after ``expires_on``: this waits until ``expires_on`` + 1 s by the local
-    clock. Use it when peeking would disturb what you measure; otherwise prefer
-    :func:`wait_until_gone`.
+    Use it when peeking would disturb what you measure (or the message is leased, so a
+    peek cannot see it); otherwise prefer :func:`wait_until_gone`. The service reports
+    times in whole seconds, rounded down, so the real expiry lies within a second after
+    ``expires_on``. The message was inserted before this call, so it also expires at most
+    its time to live (``expires_on - inserted_on``) from now. This waits, by the local
+    clock, until the earlier of the two.
     """
     expires_on = getattr(sent, "expires_on", None)
-    if expires_on is None:
-        raise TypeError("sent must be a message or receipt with an expires_on time")
-    moment = expires_on + timedelta(seconds=1)
+    inserted_on = getattr(sent, "inserted_on", None)
+    if expires_on is None or inserted_on is None:
+        raise TypeError("sent must be a message or receipt with inserted_on and expires_on times")
+    now = datetime.now(UTC)
+    moment = min(expires_on + timedelta(seconds=1), now + (expires_on - inserted_on))
     wait_for(lambda: datetime.now(UTC) >= moment, what="the message's time to live to run out",
              timeout=timeout)

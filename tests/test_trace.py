@@ -123,3 +123,39 @@ def test_a_failed_send_is_recorded_and_raised(queue):
         client.send_message("x", visibility_timeout=10, time_to_live=5)
     assert tracer.table().values.tolist() == [
         ["producer", "send", "x", "", "", "error (400 InvalidQueryParameterValue)"]]
+
+
+def test_the_story_says_when_a_time_to_live_ran_out_before_a_delete():
+    tracer = Tracer(clock=iter([0.0, 100.0]).__next__)  # started at 0, the story is told at 100
+    r = tracer.record
+    r("producer", "send", "gone", t=0.0, expires_at=0.5)
+    r("producer", "send", "kept", t=0.1, expires_at=9999.0)
+    r("producer", "send", "done", t=0.2, expires_at=0.6)
+    r("consumer", "receive", "gone", t=0.3, dequeue_count=1, lease=10, visible_at=10.3)
+    r("consumer", "delete", "gone", t=0.7, outcome="expired (404 MessageNotFound)")
+    r("consumer", "delete", "done", t=0.4)
+    assert tracer.story() == [
+        "gone: sent by producer → received by consumer (dequeue 1) → expired (time to live) → "
+        "delete by consumer failed: expired (404 MessageNotFound)",
+        "kept: sent by producer",
+        "done: sent by producer → deleted by consumer",
+    ]
+
+
+def test_a_send_to_another_queue_can_be_named_for_the_story(queue, lab):
+    tracer = Tracer()
+    worker = tracer.client(queue, "worker")
+    other = QueueClient(lab.account_url, lab.new_queue_name("trace-copy"),
+                        credential=lab.credential)
+    other.create_queue()
+    try:
+        copier = tracer.client(other, "worker", send_as="copy to poison")
+        worker.send_message("bad")
+        message = worker.receive_message(visibility_timeout=10)
+        copier.send_message(message.content, time_to_live=-1)
+        worker.delete_message(message)
+    finally:
+        other.delete_queue()
+    assert tracer.story() == [
+        "bad: sent by worker → received by worker (dequeue 1) → copy to poison (worker) → "
+        "deleted by worker"]

@@ -74,14 +74,23 @@ def test_wait_until_gone_and_empty_wait_for_the_message_to_disappear():
     assert queue.peeks == 3
 
 
+def receipt(inserted_ago: float, ttl: float):
+    now = datetime.now(UTC)
+    inserted = now - timedelta(seconds=inserted_ago)
+    return SimpleNamespace(inserted_on=inserted, expires_on=inserted + timedelta(seconds=ttl))
+
+
 def test_wait_until_expired_allows_a_second_for_rounding():
-    past = SimpleNamespace(expires_on=datetime.now(UTC) - timedelta(seconds=1.1))
-    wait_until_expired(past)  # returns at once
-    later = SimpleNamespace(expires_on=datetime.now(UTC))
+    wait_until_expired(receipt(inserted_ago=11.1, ttl=10))  # returns at once
     with pytest.raises(WaitTimeout, match="time to live"):
-        wait_until_expired(later, timeout=0.2)
+        wait_until_expired(receipt(inserted_ago=10.0, ttl=10), timeout=0.2)  # up to 1 s more
 
 
-def test_wait_until_expired_needs_an_expiry_time():
+def test_wait_until_expired_waits_at_most_the_time_to_live_from_now():
+    # expires_on + 1 s is 1.1 s away, but a message inserted before now expires in 0.1 s
+    wait_until_expired(receipt(inserted_ago=0, ttl=0.1), timeout=0.9)
+
+
+def test_wait_until_expired_needs_the_times_of_a_message():
     with pytest.raises(TypeError, match="expires_on"):
         wait_until_expired(object())
