@@ -1,0 +1,171 @@
+"""A minimal Queue Storage client: raw HTTP (aiohttp, keep-alive) signed with SharedKey by hand.
+
+The throughput benchmark uses it as *the floor*: the same Put/Get/Delete Message requests the
+SDK sends, with nothing else around them (no pipeline, retries, logging or models), so the
+gap between it and the SDK is the SDK's own cost. Not a lesson: learners use the SDK.
+
+Signing follows "Authorize with Shared Key" (Azure Storage REST reference), version
+2015-02-21 and later: an HMAC-SHA256, keyed with the base64-decoded account key, over
+
+    VERB \\n Content-Encoding \\n Content-Language \\n Content-Length (empty if 0) \\n
+    Content-MD5 \\n Content-Type \\n Date \\n If-Modified-Since \\n If-Match \\n
+    If-None-Match \\n If-Unmodified-Since \\n Range \\n
+    CanonicalizedHeaders (x-ms-* lowercased, sorted, ``name:value\\n``)
+    CanonicalizedResource (``/account/path`` then ``\\nname:value`` per query parameter)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import ssl
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from email.utils import formatdate
+from urllib.parse import quote, unquote, urlsplit
+from xml.sax.saxutils import escape
+
+API_VERSION = "2021-12-02"
+_STANDARD_HEADERS = (
+    "content-encoding", "content-language", "content-length", "content-md5", "content-type",
+    "date", "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range",
+)
+
+
+class SharedKeySigner:
+    """Computes the ``Authorization: SharedKey account:signature`` header for a request."""
+
+    def __init__(self, account_name: str, account_key: str):
+        self.account_name = account_name
+        try:
+            self._key = base64.b64decode(account_key, validate=True)
+        except ValueError:
+            raise ValueError("the account key must be base64 (as Azure and Azurite give it); "
+                             "copy it again from the storage account's keys") from None
+
+    def string_to_sign(self, method: str, url: str, headers: dict[str, str]) -> str:
+        lower = {name.lower(): value for name, value in headers.items()}
+        if lower.get("content-length") == "0":
+            lower["content-length"] = ""
+        standard = "".join(lower.get(name, "") + "\n" for name in _STANDARD_HEADERS)
+        canonical_headers = "".join(
+            f"{name}:{lower[name].strip()}\n" for name in sorted(lower) if name.startswith("x-ms-")
+        )
+        parts = urlsplit(url)
+        resource = f"/{self.account_name}{parts.path or '/'}"
+        query: dict[str, list[str]] = {}
+        for pair in filter(None, parts.query.split("&")):
+            name, _, value = pair.partition("=")
+            query.setdefault(unquote(name).lower(), []).append(unquote(value))
+        for name in sorted(query):
+            resource += f"\n{name}:{','.join(sorted(query[name]))}"
+        return f"{method.upper()}\n{standard}{canonical_headers}{resource}"
+
+    def authorization(self, method: str, url: str, headers: dict[str, str]) -> str:
+        digest = hmac.new(self._key, self.string_to_sign(method, url, headers).encode("utf-8"),
+                          hashlib.sha256).digest()
+        return f"SharedKey {self.account_name}:{base64.b64encode(digest).decode('ascii')}"
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    id: str
+    pop_receipt: str
+    content: str
+
+
+def _messages(xml: bytes) -> list[RawMessage]:
+    return [RawMessage(m.findtext("MessageId"), m.findtext("PopReceipt") or "",
+                       m.findtext("MessageText") or "")
+            for m in ET.fromstring(xml).iter("QueueMessage")]
+
+
+class RawRequestError(Exception):
+    """The service refused a raw request: its status and error code."""
+
+    def __init__(self, method: str, status: int, code: str):
+        self.status, self.code = status, code
+        super().__init__(f"{method} answered {status} {code}".strip())
+
+
+def ssl_context() -> ssl.SSLContext:
+    """Trust what the SDKs trust: the bundle in SSL_CERT_FILE (the lab CA in local mode)."""
+    return ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or None)
+
+
+class RawQueue:
+    """Put, get and delete messages of one queue with hand-signed requests over one session.
+
+    ``account_url`` is the queue endpoint (``https://host[:port]/[account]``). Use it inside
+    ``async with`` so its keep-alive connections are closed.
+    """
+
+    def __init__(self, account_url: str, queue_name: str, account_name: str, account_key: str,
+                 *, connections: int = 100):
+        self.base = f"{account_url.rstrip('/')}/{queue_name}"
+        self.signer = SharedKeySigner(account_name, account_key)
+        self._connections = connections
+        self._session = None
+
+    async def __aenter__(self) -> RawQueue:
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=self._connections, ssl=ssl_context())
+        # aiohttp would add an unsigned Content-Type to body-less PUTs: sign what is sent.
+        self._session = aiohttp.ClientSession(connector=connector,
+                                              skip_auto_headers=("Content-Type",))
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self._session.close()
+
+    async def _request(self, method: str, path: str, query: dict[str, str] | None = None,
+                       body: bytes = b"", expect: int = 200) -> bytes:
+        from yarl import URL
+
+        url = self.base + path
+        if query:
+            url += "?" + "&".join(f"{k}={quote(str(v), safe='')}" for k, v in query.items())
+        headers = {"x-ms-date": formatdate(usegmt=True), "x-ms-version": API_VERSION}
+        if body:
+            headers["Content-Type"] = "application/xml"
+            headers["Content-Length"] = str(len(body))
+        headers["Authorization"] = self.signer.authorization(method, url, headers)
+        async with self._session.request(method, URL(url, encoded=True), data=body or None,
+                                         headers=headers) as response:
+            data = await response.read()
+            if response.status != expect:
+                raise RawRequestError(method, response.status,
+                                      response.headers.get("x-ms-error-code", ""))
+            return data
+
+    async def create(self) -> None:
+        await self._request("PUT", "", expect=201)
+
+    async def delete_queue(self) -> None:
+        await self._request("DELETE", "", expect=204)
+
+    async def put(self, text: str) -> None:
+        """Put Message (POST …/messages)."""
+        body = (f"<?xml version='1.0' encoding='utf-8'?><QueueMessage><MessageText>"
+                f"{escape(text)}</MessageText></QueueMessage>").encode()
+        await self._request("POST", "/messages", body=body, expect=201)
+
+    async def get(self, count: int = 32, visibility_timeout: int = 60) -> list[RawMessage]:
+        """Get Messages (GET …/messages?numofmessages=N): lease up to 32 at once."""
+        data = await self._request("GET", "/messages", {
+            "numofmessages": count, "visibilitytimeout": visibility_timeout})
+        return _messages(data)
+
+    async def peek(self, count: int = 32) -> list[RawMessage]:
+        """Peek Messages (GET …/messages?peekonly=true): look without leasing."""
+        data = await self._request("GET", "/messages", {"peekonly": "true",
+                                                        "numofmessages": count})
+        return _messages(data)
+
+    async def delete(self, message: RawMessage) -> None:
+        """Delete Message (DELETE …/messages/<id>?popreceipt=…)."""
+        await self._request("DELETE", f"/messages/{message.id}",
+                            {"popreceipt": message.pop_receipt}, expect=204)

@@ -1,0 +1,456 @@
+"""Throughput: messages/s for each way of calling the SDK, side by side, against a raw floor.
+
+    python -m labsupport.bench throughput [--messages 2000] [--runs 3] [--no-csv]
+
+Every mode moves the same N messages of 1 KiB through the same local cloud (or Azure) in one
+process; each figure is the median of ``--runs`` rounds, and the modes take turns within a
+round (order reversed every other round) so a change in machine load hits all of them alike.
+Compare modes within one run only: absolute numbers depend on the machine and its load.
+
+* send: a sync ``send_message`` loop; async ``send_message`` with ``asyncio.gather`` at 1,
+  16 and 64 requests in flight (a semaphore bounds them);
+* receive + delete: sync one by one (``receive_message``); sync pages of 32
+  (``receive_messages(max_messages=32, messages_per_page=32)``) and a delete per message;
+  async receivers taking pages of 32 and deleting each page concurrently;
+* the floor: the same Put/Get/Delete Message requests from a minimal raw HTTP client
+  (aiohttp keep-alive, SharedKey signed by hand: :mod:`labsupport.bench.rawqueue`), with the
+  recommended modes' concurrency. What this service, on this machine, can take.
+
+Each consume mode must delete every message that was sent, exactly once, and leave its queue
+empty, or the run stops with :class:`MessagesLost`. Prints a table and the ratios, and saves
+the samples and the table as CSV under ``bench/results/``. It asserts no speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from azure.storage.queue import QueueClient
+from azure.storage.queue.aio import QueueClient as AsyncQueueClient
+
+from ..errors import LabError
+from ..paths import project_root
+from ..progress import progress
+from .rawqueue import RawQueue
+
+MESSAGE_BYTES = 1024
+VISIBILITY_TIMEOUT = 300   # long enough that no lease runs out during a run: no redelivery
+PAGE = 32                  # the most one receive request returns
+RECEIVERS = 4
+SEND_CONCURRENCY = 64
+FLOOR_METHOD = ("raw HTTP: aiohttp with keep-alive, SharedKey signed by hand "
+                "(labsupport.bench.rawqueue), no SDK pipeline")
+TARGET_SEND_VS_FLOOR = 0.8
+TARGET_CONSUME_VS_NAIVE = 3.0
+
+
+class MessagesLost(LabError):
+    """A consume mode did not delete exactly the messages that were sent."""
+
+
+def payloads(count: int, tag: str = "m") -> list[str]:
+    """``count`` distinct messages of exactly 1 KiB (ASCII): ``<tag>-000001-xxx…``."""
+    return [f"{tag}-{n:06d}-".ljust(MESSAGE_BYTES, "x") for n in range(count)]
+
+
+# --- the modes: the SDK calls being measured ----------------------------------------------
+
+def send_sync(queue: QueueClient, messages: Iterable[str]) -> None:
+    """One request per message, one after the other."""
+    for message in messages:
+        queue.send_message(message)
+
+
+async def send_async(queue: AsyncQueueClient, messages: Iterable[str],
+                     concurrency: int = SEND_CONCURRENCY) -> None:
+    """One request per message, ``concurrency`` of them in flight at once."""
+    in_flight = asyncio.Semaphore(concurrency)
+
+    async def send(message: str) -> None:
+        async with in_flight:
+            await queue.send_message(message)
+
+    await asyncio.gather(*(send(message) for message in messages))
+
+
+def consume_one_by_one(queue: QueueClient) -> list[str]:
+    """The naive consumer: receive one message, delete it, repeat until the queue is empty."""
+    done = []
+    while (message := queue.receive_message(visibility_timeout=VISIBILITY_TIMEOUT)) is not None:
+        queue.delete_message(message)
+        done.append(message.content)
+    return done
+
+
+def consume_batched(queue: QueueClient) -> list[str]:
+    """Receive pages of 32 (one request each), delete each message, until a page is empty."""
+    done = []
+    while True:
+        page = list(queue.receive_messages(max_messages=PAGE, messages_per_page=PAGE,
+                                           visibility_timeout=VISIBILITY_TIMEOUT))
+        if not page:
+            return done
+        for message in page:
+            queue.delete_message(message)
+            done.append(message.content)
+
+
+async def consume_async(queue: AsyncQueueClient, receivers: int = RECEIVERS) -> list[str]:
+    """``receivers`` loops, each taking a page of 32 and deleting it concurrently."""
+    done: list[str] = []
+
+    async def receiver() -> None:
+        while True:
+            page = [message async for message in queue.receive_messages(
+                max_messages=PAGE, messages_per_page=PAGE, visibility_timeout=VISIBILITY_TIMEOUT)]
+            if not page:
+                return
+            await asyncio.gather(*(queue.delete_message(message) for message in page))
+            done.extend(message.content for message in page)
+
+    await asyncio.gather(*(receiver() for _ in range(receivers)))
+    return done
+
+
+async def send_raw(queue: RawQueue, messages: Iterable[str],
+                   concurrency: int = SEND_CONCURRENCY) -> None:
+    """The floor for sending: the same requests as :func:`send_async`, without the SDK."""
+    in_flight = asyncio.Semaphore(concurrency)
+
+    async def send(message: str) -> None:
+        async with in_flight:
+            await queue.put(message)
+
+    await asyncio.gather(*(send(message) for message in messages))
+
+
+async def consume_raw(queue: RawQueue, receivers: int = RECEIVERS) -> list[str]:
+    """The floor for consuming: the same requests as :func:`consume_async`, without the SDK."""
+    done: list[str] = []
+
+    async def receiver() -> None:
+        while page := await queue.get(PAGE, VISIBILITY_TIMEOUT):
+            await asyncio.gather(*(queue.delete(message) for message in page))
+            done.extend(message.content for message in page)
+
+    await asyncio.gather(*(receiver() for _ in range(receivers)))
+    return done
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One way of moving messages: ``run(client, messages)`` (send) or ``run(client)``."""
+
+    key: str
+    label: str
+    kind: str          # "send" or "consume"
+    client: str        # "sync", "async" or "raw"
+    run: Callable
+    role: str = ""     # "floor", "recommended", "naive" or ""
+
+
+def _send_at(concurrency: int) -> Callable:
+    async def run(queue, messages):
+        await send_async(queue, messages, concurrency)
+    return run
+
+
+MODES: tuple[Mode, ...] = (
+    Mode("send-sync", "sync send_message loop", "send", "sync", send_sync),
+    Mode("send-async-1", "async send_message, 1 in flight", "send", "async", _send_at(1)),
+    Mode("send-async-16", "async send_message, 16 in flight", "send", "async", _send_at(16)),
+    Mode("send-async-64", "async send_message, 64 in flight", "send", "async", _send_at(64),
+         "recommended"),
+    Mode("send-raw", "raw HTTP, 64 in flight", "send", "raw", send_raw, "floor"),
+    Mode("consume-one-by-one", "sync receive_message + delete, one by one", "consume", "sync",
+         consume_one_by_one, "naive"),
+    Mode("consume-batched", "sync pages of 32 + delete each", "consume", "sync",
+         consume_batched),
+    Mode("consume-async", f"async, {RECEIVERS} receivers x 32, concurrent deletes", "consume",
+         "async", consume_async, "recommended"),
+    Mode("consume-raw", f"raw HTTP, {RECEIVERS} receivers x 32", "consume", "raw",
+         consume_raw, "floor"),
+)
+MODES_BY_KEY = {mode.key: mode for mode in MODES}
+
+
+# --- running them -------------------------------------------------------------------------
+
+@dataclass
+class Sample:
+    round: int
+    mode: str
+    kind: str
+    messages: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+
+@dataclass
+class Results:
+    """Every timed sample of a run, and the medians, ratios and table derived from them."""
+
+    messages: int
+    runs: int
+    modes: tuple[Mode, ...]
+    samples: list[Sample] = field(default_factory=list)
+
+    def rates(self, key: str) -> list[float]:
+        return [s.rate for s in self.samples if s.mode == key]
+
+    def rate(self, key: str) -> float:
+        """The median messages/s of a mode."""
+        return statistics.median(self.rates(key))
+
+    def __getitem__(self, key: str) -> float:
+        return self.rate(key)
+
+    def _role(self, kind: str, role: str) -> Mode | None:
+        return next((m for m in self.modes if m.kind == kind and m.role == role), None)
+
+    def table(self):
+        """A pandas DataFrame: one row per mode with median, min and max msg/s and × floor."""
+        import pandas as pd
+
+        rows = []
+        for mode in self.modes:
+            floor = self._role(mode.kind, "floor")
+            rates = self.rates(mode.key)
+            rows.append({
+                "kind": mode.kind, "mode": mode.label, "role": mode.role,
+                "msg/s": statistics.median(rates), "min": min(rates), "max": max(rates),
+                "x floor": statistics.median(rates) / self.rate(floor.key) if floor else None,
+            })
+        return pd.DataFrame(rows, index=[m.key for m in self.modes])
+
+    def ratios(self) -> list[tuple[str, float, float | None]]:
+        """(what, ratio, target or None) for the comparisons the issue asks about."""
+        have = {m.key for m in self.modes}
+        wanted = [
+            ("async send, 64 in flight / sync send", "send-async-64", "send-sync", None),
+            ("async send, 16 in flight / sync send", "send-async-16", "send-sync", None),
+            ("recommended send (async, 64) / floor", "send-async-64", "send-raw",
+             TARGET_SEND_VS_FLOOR),
+            ("sync pages of 32 / one by one", "consume-batched", "consume-one-by-one", None),
+            ("async consume / sync pages of 32", "consume-async", "consume-batched", None),
+            ("async consume / floor", "consume-async", "consume-raw", None),
+            ("recommended consume (async) / naive (one by one)", "consume-async",
+             "consume-one-by-one", TARGET_CONSUME_VS_NAIVE),
+        ]
+        return [(what, self.rate(a) / self.rate(b), target)
+                for what, a, b, target in wanted if a in have and b in have]
+
+    def report(self) -> str:
+        """The table and the ratios as text (figures vary run to run: never compare runs)."""
+        import pandas as pd
+
+        lines = [f"Queue Storage throughput: {self.messages} messages of 1 KiB per mode, "
+                 f"median of {self.runs} run(s)",
+                 f"floor = {FLOOR_METHOD}", ""]
+        table = self.table()
+        width = 64
+        lines.append(f"{'mode':<{width}}{'msg/s':>7}{'min-max':>13}{'x floor':>9}")
+        for kind, title in (("send", "send"), ("consume", "receive + delete")):
+            part = table[table["kind"] == kind]
+            if part.empty:
+                continue
+            lines.append(title)
+            for _, row in part.iterrows():
+                label = f"  {row['mode']}" + (f"  [{row['role']}]" if row["role"] else "")
+                spread = f"{row['min']:.0f}-{row['max']:.0f}"
+                ratio = "" if pd.isna(row["x floor"]) else f"{row['x floor']:.2f}"
+                lines.append(f"{label:<{width}}{row['msg/s']:>7.0f}{spread:>13}{ratio:>9}")
+        lines += ["", "ratios"]
+        for what, ratio, target in self.ratios():
+            verdict = ""
+            if target is not None:
+                verdict = f"   target >= {target:g}: {'met' if ratio >= target else 'NOT met'}"
+            lines.append(f"  {what:<{width - 2}}{ratio:>6.2f}x{verdict}")
+        return "\n".join(lines)
+
+    def save_csv(self, folder: Path | None = None) -> Path:
+        """Write the summary table and the raw samples; return the summary's path."""
+        import pandas as pd
+
+        folder = folder or project_root() / "bench" / "results"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        summary = folder / f"throughput-{stamp}.csv"
+        table = self.table()
+        table.insert(0, "messages", self.messages)
+        table.insert(1, "runs", self.runs)
+        table.to_csv(summary, index_label="key", float_format="%.3f")
+        pd.DataFrame([{**vars(s), "msg/s": s.rate} for s in self.samples]).to_csv(
+            folder / f"throughput-{stamp}-samples.csv", index=False, float_format="%.4f")
+        return summary
+
+
+def _check_consumed(mode: Mode, expected: Sequence[str], done: Sequence[str],
+                    queue: QueueClient) -> None:
+    """Every message sent was deleted exactly once and the queue is empty, or raise."""
+    got, want = Counter(done), Counter(expected)
+    problems = []
+    if got - want:
+        problems.append(f"{sum((got - want).values())} deleted more than once or not sent")
+    if want - got:
+        problems.append(f"{sum((want - got).values())} never deleted")
+    left = queue.peek_messages(max_messages=PAGE)
+    if left:
+        problems.append(f"{len(left)}{'+' if len(left) == PAGE else ''} still in the queue")
+    if problems:
+        raise MessagesLost(f"{mode.label}: {', '.join(problems)} (of {len(expected)}). The "
+                           f"consumer must delete every message it receives, exactly once.")
+
+
+class _Clients:
+    """The three kinds of client for one queue, opened (and warmed) before timing."""
+
+    def __init__(self, lab, queue_name: str):
+        self.lab, self.name = lab, queue_name
+        self.sync = QueueClient(lab.account_url, queue_name, credential=lab.credential)
+
+    async def open(self, kind: str):
+        if kind == "sync":
+            self.sync.get_queue_properties()  # warm the connection before timing
+            return self.sync
+        if kind == "async":
+            client = AsyncQueueClient(self.lab.account_url, self.name,
+                                      credential=self.lab.credential)
+            await client.__aenter__()
+            await client.get_queue_properties()
+            return client
+        account, key = self.lab.credential.named_key
+        raw = await RawQueue(self.lab.account_url, self.name, account, key).__aenter__()
+        await raw.peek(1)
+        return raw
+
+    @staticmethod
+    async def close(client) -> None:
+        if isinstance(client, AsyncQueueClient | RawQueue):
+            await client.__aexit__(None, None, None)
+
+
+async def _timed(mode: Mode, client, *args) -> tuple[float, object]:
+    started = time.perf_counter()
+    outcome = mode.run(client, *args)
+    if inspect.isawaitable(outcome):
+        outcome = await outcome
+    return time.perf_counter() - started, outcome
+
+
+async def measure(lab, messages: int = 2000, runs: int = 3,
+                  modes: Sequence[str] | None = None) -> Results:
+    """Measure ``modes`` (keys of :data:`MODES`, default all) ``runs`` times each.
+
+    Send modes fill fresh queues; consume modes drain them (a queue is filled untimed by
+    the raw client when there are more consume modes than send modes). Shows a progress
+    bar when it takes more than a second (unless ``LAB_PROGRESS=0``).
+    """
+    if messages < 1 or runs < 1:
+        raise ValueError(f"messages and runs must be at least 1, got {messages} and {runs}")
+    chosen = tuple(MODES) if modes is None else tuple(_mode(key) for key in modes)
+    results = Results(messages, runs, chosen)
+    created: list[QueueClient] = []
+    with progress(runs * len(chosen), "Measuring throughput") as bar:
+        try:
+            for round_ in range(runs):
+                order = chosen if round_ % 2 == 0 else tuple(reversed(chosen))
+                filled: list[tuple[str, list[str]]] = []
+                for mode in (m for m in order if m.kind == "send"):
+                    bar.set_postfix_str(mode.label)
+                    name, sent = await _fresh_queue(lab, created), payloads(messages, mode.key)
+                    clients = _Clients(lab, name)
+                    client = await clients.open(mode.client)
+                    try:
+                        seconds, _ = await _timed(mode, client, sent)
+                    finally:
+                        await clients.close(client)
+                    results.samples.append(Sample(round_, mode.key, "send", messages, seconds))
+                    filled.append((name, sent))
+                    bar.update()
+                for mode in (m for m in order if m.kind == "consume"):
+                    bar.set_postfix_str(mode.label)
+                    name, sent = filled.pop() if filled else await _prefill(lab, created,
+                                                                            messages)
+                    clients = _Clients(lab, name)
+                    client = await clients.open(mode.client)
+                    try:
+                        seconds, done = await _timed(mode, client)
+                    finally:
+                        await clients.close(client)
+                    _check_consumed(mode, sent, done, clients.sync)
+                    results.samples.append(Sample(round_, mode.key, "consume", messages,
+                                                  seconds))
+                    bar.update()
+        finally:
+            for queue in created:
+                queue.delete_queue()
+    return results
+
+
+def _mode(key: str) -> Mode:
+    try:
+        return MODES_BY_KEY[key]
+    except KeyError:
+        raise ValueError(f"{key!r} is not a mode; choose from {', '.join(MODES_BY_KEY)}") from None
+
+
+async def _fresh_queue(lab, created: list[QueueClient]) -> str:
+    queue = QueueClient(lab.account_url, lab.new_queue_name("bench"), credential=lab.credential)
+    queue.create_queue()
+    created.append(queue)
+    return queue.queue_name
+
+
+async def _prefill(lab, created: list[QueueClient], messages: int) -> tuple[str, list[str]]:
+    name = await _fresh_queue(lab, created)
+    sent = payloads(messages, "fill")
+    account, key = lab.credential.named_key
+    async with RawQueue(lab.account_url, name, account, key) as raw:
+        await send_raw(raw, sent)
+    return name, sent
+
+
+# --- the command --------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m labsupport.bench throughput",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=2000, help="messages per mode per run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per mode (median reported)")
+    parser.add_argument("--modes", nargs="+", choices=list(MODES_BY_KEY), metavar="MODE",
+                        help=f"a subset of: {', '.join(MODES_BY_KEY)}")
+    parser.add_argument("--no-csv", action="store_true", help="do not save bench/results/*.csv")
+    args = parser.parse_args(argv)
+    if args.messages < 1 or args.runs < 1:
+        parser.error("--messages and --runs must be at least 1")
+
+    from .. import connect
+
+    lab = connect("bench", quiet=True)
+    where = "local cloud (Azurite: one Node.js process, one core)" if lab.config.is_local \
+        else "Azure"
+    print(f"Backend: {where}")
+    results = asyncio.run(measure(lab, args.messages, args.runs, args.modes))
+    print(results.report())
+    if not args.no_csv:
+        print(f"\nsaved {results.save_csv()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

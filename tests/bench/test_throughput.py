@@ -1,0 +1,146 @@
+"""The throughput benchmark's plumbing, on tiny N: every message sent is received and deleted.
+
+No assertion here is about speed: the benchmark prints figures, it does not judge them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from azure.storage.queue import QueueClient, QueueServiceClient
+
+from labsupport.bench import throughput
+from labsupport.bench.throughput import (
+    MODES,
+    MessagesLost,
+    Results,
+    Sample,
+    measure,
+    payloads,
+)
+
+# 70 = two full pages of 32 and a partial one
+COUNT = 70
+
+
+@pytest.fixture
+def queue(lab):
+    client = QueueClient(lab.account_url, lab.new_queue_name("bench-unit"),
+                         credential=lab.credential)
+    client.create_queue()
+    yield client
+    client.delete_queue()
+
+
+def drain(queue: QueueClient) -> list[str]:
+    return throughput.consume_batched(queue)
+
+
+def run_mode(lab, queue: QueueClient, mode, *args):
+    """Run a mode the way measure() does: its kind of client, opened, timed, closed."""
+    async def scenario():
+        clients = throughput._Clients(lab, queue.queue_name)
+        client = await clients.open(mode.client)
+        try:
+            return (await throughput._timed(mode, client, *args))[1]
+        finally:
+            await clients.close(client)
+
+    return asyncio.run(scenario())
+
+
+def test_payloads_are_distinct_and_exactly_one_kib():
+    messages = payloads(300, "t")
+    assert len(set(messages)) == 300
+    assert {len(m.encode()) for m in messages} == {1024}
+
+
+@pytest.mark.parametrize("mode", [m for m in MODES if m.kind == "send"], ids=lambda m: m.key)
+def test_send_mode_puts_every_message_once(lab, queue, mode):
+    sent = payloads(COUNT, mode.key)
+    run_mode(lab, queue, mode, sent)
+    assert sorted(drain(queue)) == sorted(sent)
+
+
+@pytest.mark.parametrize("mode", [m for m in MODES if m.kind == "consume"], ids=lambda m: m.key)
+def test_consume_mode_deletes_every_message_once_and_empties_the_queue(lab, queue, mode):
+    sent = payloads(COUNT, mode.key)
+    for message in sent:
+        queue.send_message(message)
+    done = run_mode(lab, queue, mode)
+    assert sorted(done) == sorted(sent)
+    assert queue.peek_messages(max_messages=32) == []
+
+
+def test_measure_runs_every_mode_loses_nothing_and_removes_its_queues(lab):
+    service = QueueServiceClient(lab.account_url, credential=lab.credential)
+    before = {q.name for q in service.list_queues(name_starts_with="bench-")}
+    results = asyncio.run(measure(lab, messages=40, runs=2))
+    assert sorted((s.round, s.mode) for s in results.samples) == sorted(
+        (r, m.key) for r in range(2) for m in MODES)
+    assert all(s.messages == 40 and s.seconds > 0 for s in results.samples)
+    assert {q.name for q in service.list_queues(name_starts_with="bench-")} == before
+
+
+def test_measure_fills_queues_itself_when_only_consume_modes_run(lab):
+    results = asyncio.run(measure(lab, messages=10, runs=1, modes=["consume-batched"]))
+    assert [s.mode for s in results.samples] == ["consume-batched"]
+
+
+def test_an_unknown_mode_or_bad_count_is_a_clear_error(lab):
+    with pytest.raises(ValueError, match="'fast' is not a mode; choose from send-sync"):
+        asyncio.run(measure(lab, messages=10, runs=1, modes=["fast"]))
+    with pytest.raises(ValueError, match="at least 1"):
+        asyncio.run(measure(lab, messages=0))
+
+
+def test_a_consumer_that_skips_a_message_is_caught(queue):
+    sent = payloads(3)
+    for message in sent:
+        queue.send_message(message)
+    with pytest.raises(MessagesLost, match=r"1 never deleted, 3 still in the queue \(of 3\)"):
+        throughput._check_consumed(MODES[5], sent, sent[:2], queue)
+    with pytest.raises(MessagesLost, match="1 deleted more than once or not sent"):
+        throughput._check_consumed(MODES[5], sent[:2], [*sent[:2], sent[0]], queue)
+
+
+def fabricated() -> Results:
+    """Samples with known rates (messages / seconds), to test the table and ratios."""
+    rates = {"send-sync": 300, "send-async-1": 250, "send-async-16": 600,
+             "send-async-64": 800, "send-raw": 1000, "consume-one-by-one": 100,
+             "consume-batched": 250, "consume-async": 350, "consume-raw": 700}
+    results = Results(messages=1000, runs=3, modes=MODES)
+    for mode in MODES:
+        for r, factor in enumerate((0.9, 1.0, 1.2)):
+            results.samples.append(Sample(r, mode.key, mode.kind, 1000,
+                                          1000 / (rates[mode.key] * factor)))
+    return results
+
+
+def test_the_table_gives_medians_spreads_and_the_floor_ratio():
+    table = fabricated().table()
+    row = table.loc["send-async-64"]
+    assert (round(row["msg/s"]), round(row["min"]), round(row["max"])) == (800, 720, 960)
+    assert row["x floor"] == pytest.approx(0.8)
+    assert table.loc["consume-async", "x floor"] == pytest.approx(0.5)
+
+
+def test_the_report_shows_the_floor_method_and_judges_the_targets():
+    text = fabricated().report()
+    assert "floor = raw HTTP: aiohttp with keep-alive, SharedKey signed by hand" in text
+    ratios = {line.split("  ")[1].strip(): line for line in text.splitlines()
+              if "target" in line}
+    assert ratios["recommended send (async, 64) / floor"].endswith("target >= 0.8: met")
+    assert ratios["recommended consume (async) / naive (one by one)"].endswith(
+        "3.50x   target >= 3: met")
+
+
+def test_csv_files_hold_the_table_and_every_sample(tmp_path):
+    summary = fabricated().save_csv(tmp_path)
+    assert summary.parent == tmp_path
+    lines = summary.read_text().splitlines()
+    assert lines[0] == "key,messages,runs,kind,mode,role,msg/s,min,max,x floor"
+    assert len(lines) == 1 + len(MODES)
+    samples = next(tmp_path.glob("*-samples.csv")).read_text().splitlines()
+    assert len(samples) == 1 + 3 * len(MODES)
