@@ -65,8 +65,9 @@ def ensure_storage_account(
         {"name": name, "type": ACCOUNT_TYPE}
     )
     if not availability.name_available:
+        reason = getattr(availability.reason, "value", availability.reason)  # enum -> str
         raise LabError(
-            f"The storage account name {name!r} cannot be used ({availability.reason}: "
+            f"The storage account name {name!r} cannot be used ({reason}: "
             f"{availability.message}). Account names are global across Azure: set "
             f"LAB_ACCOUNT_NAME or another LAB_PREFIX in lab.env."
         )
