@@ -14,12 +14,12 @@ import secrets
 from dataclasses import dataclass, field
 
 from azure.core.credentials import AzureNamedKeyCredential
-from azure.core.exceptions import ClientAuthenticationError
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from azure.identity import CredentialUnavailableError, DefaultAzureCredential
 
 from . import localcloud, provision
 from .config import AZURE_MANAGEMENT_URL, LabConfig, load_config
-from .errors import AzureLoginError, LabError
+from .errors import AzureLoginError, ConfigError, LabError
 from .logsetup import configure_logging
 from .progress import progress
 from .redact import mask
@@ -144,6 +144,14 @@ def _provision(config: LabConfig, bar) -> tuple[str, object, object, str]:
             f"--subscription {config.subscription_id}`), or set AZURE_CLIENT_ID, "
             "AZURE_TENANT_ID and AZURE_CLIENT_SECRET for a service principal. "
             f"Details: {str(exc).splitlines()[0]}"
+        ) from None
+    except HttpResponseError as exc:
+        if getattr(exc.error, "code", None) != "SubscriptionNotFound":
+            raise
+        raise ConfigError(
+            f"Azure has no subscription {config.subscription_id} that you can use. Check "
+            "AZURE_SUBSCRIPTION_ID in lab.env: `az account list -o table` lists yours (if it "
+            "is in another directory, `az login --tenant <tenant id>` first)."
         ) from None
     return management_url, credential, account, key
 
