@@ -124,6 +124,16 @@ def test_queue_sas_does_not_work_on_another_queue(lab, queue, service, key):
         other.delete_queue()
 
 
+def test_an_edited_sas_is_refused(lab, queue, key):
+    """Every field is signed: widening sp=a to sp=ap by hand breaks the signature."""
+    sas = generate_queue_sas(lab.account_name, queue.queue_name, key, permission="a",
+                             expiry=soon())
+    widened = sas.replace("sp=a", "sp=ap")
+    assert widened != sas
+    assert refusal(lambda: sas_client(lab, queue, widened).receive_message()) == (
+        403, "AuthenticationFailed")
+
+
 def test_sas_url_works_with_from_queue_url_and_client_url_carries_the_signature(
         lab, queue, key):
     sas = generate_queue_sas(lab.account_name, queue.queue_name, key, permission="r",
