@@ -62,8 +62,8 @@ class Report:
             f"duplicates suppressed  {self.duplicates_suppressed:>6}",
             f"poisoned               {self.poisoned:>6}",
             f"lost                   {self.lost:>6}",
-            f"workers killed (-9)    {self.kills:>6}  of {self.workers} worker processes, "
-            f"in {self.seconds:.1f} s",
+            f"kill -9 mid-batch      {self.kills:>6}  ({self.workers} worker processes, "
+            f"each replaced when killed; {self.seconds:.1f} s)",
         ]
 
 
