@@ -23,7 +23,7 @@ class Cloud:
     ports: dict[str, int]
     azurite: Azurite
     tokens: TokenService
-    identity_header: str
+    identity_header: str = field(repr=False)
     accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
     _restart_lock: threading.Lock = field(default_factory=threading.Lock)
 

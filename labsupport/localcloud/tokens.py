@@ -13,7 +13,7 @@ import json
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..config import LOCAL_TENANT_ID
 
@@ -47,7 +47,7 @@ def new_signing_key() -> str:
 class TokenService:
     """Mints and verifies the lab identity's tokens."""
 
-    signing_key: str
+    signing_key: str = field(repr=False)
     object_id: str = "00000000-0000-4000-8000-0000000000a1"
 
     def audience_for(self, resource: str) -> str:

@@ -151,3 +151,9 @@ def test_cloud_whose_azurite_died_is_restarted(state):
     second = localcloud.up(config_for(state))
     assert second.pid != first.pid and pid_alive(second.azurite_pid)
     assert not pid_alive(first.pid), "the daemon whose Azurite died must be replaced"
+
+
+def test_local_cloud_secrets_stay_out_of_reprs():
+    from labsupport.localcloud.tokens import TokenService
+
+    assert "do-not-show" not in repr(TokenService("do-not-show"))
