@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.storage import StorageManagementClient
+from azure.mgmt.storage.models import BlobContainer
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
@@ -186,3 +188,13 @@ def test_check_in_refuses_text_and_endless_messages(queue, container):
 def test_a_reference_fits_a_message_easily(queue, container):
     reference = Reference(container.container_name, "0" * 40 + ".bin", 10**12, "f" * 64)
     assert len(reference.to_json()) < MAX_MESSAGE_BYTES // 100
+
+
+def test_the_local_management_plane_has_no_blob_containers_so_08_uses_the_data_plane(lab):
+    # Notebook 08 says so in a callout; if the local plane learns blobContainers, update it.
+    management = StorageManagementClient(lab.management_credential, lab.subscription_id,
+                                         base_url=lab.management_url)
+    with pytest.raises(ResourceNotFoundError) as caught:
+        management.blob_containers.create(lab.resource_group, lab.account_name,
+                                          lab.new_queue_name("mgmt"), BlobContainer())
+    assert caught.value.error.code == "NoRegisteredProviderFound"
