@@ -30,8 +30,7 @@ def check_functions_claim_check(queue: QueueClient, container, expected: bytes) 
     Looks without taking: the check peeks with a client that does not decode, so it sees
     the text as the trigger would, and it downloads the blob the reference names.
     """
-    raw = QueueClient(queue.url.rsplit("/", 1)[0], queue.queue_name,
-                      credential=queue.credential)
+    raw = QueueClient.from_queue_url(queue.url, credential=queue.credential)
     messages = raw.peek_messages(max_messages=32)
     if not messages:
         return report(["nothing in the queue yet: upload `big_report` to a blob in "
