@@ -7,6 +7,8 @@ import sys
 
 # name -> (module with a main(argv) function, one line for the help)
 COMMANDS = {
+    "startup": ("labsupport.bench.startup",
+                "local cloud cold start to the first queue call; --nbval times the lab"),
     "throughput": ("labsupport.bench.throughput",
                    "messages/s per way of calling the SDK, against a raw-HTTP floor"),
 }
