@@ -11,10 +11,13 @@ Compare modes within one run only: absolute numbers depend on the machine and it
   16 and 64 requests in flight (a semaphore bounds them);
 * receive + delete: sync one by one (``receive_message``); sync pages of 32
   (``receive_messages(max_messages=32, messages_per_page=32)``) and a delete per message;
-  async receivers taking pages of 32 and deleting each page concurrently;
+  4 async receivers taking pages of 32 and deleting them concurrently (16 deletes in flight);
 * the floor: the same Put/Get/Delete Message requests from a minimal raw HTTP client
   (aiohttp keep-alive, SharedKey signed by hand: :mod:`labsupport.bench.rawqueue`), with the
   recommended modes' concurrency. What this service, on this machine, can take.
+
+Each client opens as many keep-alive connections as it will use before the clock starts, as
+a long-lived client would have: the figures are steady-state rates, not TLS handshakes.
 
 Each consume mode must delete every message that was sent, exactly once, and leave its queue
 empty, or the run stops with :class:`MessagesLost`. Prints a table and the ratios, and saves
@@ -47,6 +50,7 @@ MESSAGE_BYTES = 1024
 VISIBILITY_TIMEOUT = 300   # long enough that no lease runs out during a run: no redelivery
 PAGE = 32                  # the most one receive request returns
 RECEIVERS = 4
+DELETES_IN_FLIGHT = 16     # Azurite is one thread: more in flight only adds connections
 SEND_CONCURRENCY = 64
 FLOOR_METHOD = ("raw HTTP: aiohttp with keep-alive, SharedKey signed by hand "
                 "(labsupport.bench.rawqueue), no SDK pipeline")
@@ -105,9 +109,17 @@ def consume_batched(queue: QueueClient) -> list[str]:
             done.append(message.content)
 
 
-async def consume_async(queue: AsyncQueueClient, receivers: int = RECEIVERS) -> list[str]:
-    """``receivers`` loops, each taking a page of 32 and deleting it concurrently."""
+async def consume_async(queue: AsyncQueueClient, receivers: int = RECEIVERS,
+                        deletes: int = DELETES_IN_FLIGHT) -> list[str]:
+    """``receivers`` loops, each taking pages of 32 and deleting them concurrently, with at
+    most ``deletes`` deletes in flight across all of them."""
     done: list[str] = []
+    in_flight = asyncio.Semaphore(deletes)
+
+    async def delete(message) -> None:
+        async with in_flight:
+            await queue.delete_message(message)
+        done.append(message.content)
 
     async def receiver() -> None:
         while True:
@@ -115,8 +127,7 @@ async def consume_async(queue: AsyncQueueClient, receivers: int = RECEIVERS) -> 
                 max_messages=PAGE, messages_per_page=PAGE, visibility_timeout=VISIBILITY_TIMEOUT)]
             if not page:
                 return
-            await asyncio.gather(*(queue.delete_message(message) for message in page))
-            done.extend(message.content for message in page)
+            await asyncio.gather(*(delete(message) for message in page))
 
     await asyncio.gather(*(receiver() for _ in range(receivers)))
     return done
@@ -134,14 +145,20 @@ async def send_raw(queue: RawQueue, messages: Iterable[str],
     await asyncio.gather(*(send(message) for message in messages))
 
 
-async def consume_raw(queue: RawQueue, receivers: int = RECEIVERS) -> list[str]:
+async def consume_raw(queue: RawQueue, receivers: int = RECEIVERS,
+                      deletes: int = DELETES_IN_FLIGHT) -> list[str]:
     """The floor for consuming: the same requests as :func:`consume_async`, without the SDK."""
     done: list[str] = []
+    in_flight = asyncio.Semaphore(deletes)
+
+    async def delete(message) -> None:
+        async with in_flight:
+            await queue.delete(message)
+        done.append(message.content)
 
     async def receiver() -> None:
         while page := await queue.get(PAGE, VISIBILITY_TIMEOUT):
-            await asyncio.gather(*(queue.delete(message) for message in page))
-            done.extend(message.content for message in page)
+            await asyncio.gather(*(delete(message) for message in page))
 
     await asyncio.gather(*(receiver() for _ in range(receivers)))
     return done
@@ -157,6 +174,7 @@ class Mode:
     client: str        # "sync", "async" or "raw"
     run: Callable
     role: str = ""     # "floor", "recommended", "naive" or ""
+    connections: int = 1  # opened before timing: a long-lived client's pool is warm
 
 
 def _send_at(concurrency: int) -> Callable:
@@ -165,21 +183,23 @@ def _send_at(concurrency: int) -> Callable:
     return run
 
 
+_CONSUMERS = RECEIVERS + DELETES_IN_FLIGHT
 MODES: tuple[Mode, ...] = (
     Mode("send-sync", "sync send_message loop", "send", "sync", send_sync),
     Mode("send-async-1", "async send_message, 1 in flight", "send", "async", _send_at(1)),
-    Mode("send-async-16", "async send_message, 16 in flight", "send", "async", _send_at(16)),
+    Mode("send-async-16", "async send_message, 16 in flight", "send", "async", _send_at(16),
+         connections=16),
     Mode("send-async-64", "async send_message, 64 in flight", "send", "async", _send_at(64),
-         "recommended"),
-    Mode("send-raw", "raw HTTP, 64 in flight", "send", "raw", send_raw, "floor"),
+         "recommended", 64),
+    Mode("send-raw", "raw HTTP, 64 in flight", "send", "raw", send_raw, "floor", 64),
     Mode("consume-one-by-one", "sync receive_message + delete, one by one", "consume", "sync",
          consume_one_by_one, "naive"),
     Mode("consume-batched", "sync pages of 32 + delete each", "consume", "sync",
          consume_batched),
-    Mode("consume-async", f"async, {RECEIVERS} receivers x 32, concurrent deletes", "consume",
-         "async", consume_async, "recommended"),
-    Mode("consume-raw", f"raw HTTP, {RECEIVERS} receivers x 32", "consume", "raw",
-         consume_raw, "floor"),
+    Mode("consume-async", f"async, {RECEIVERS} receivers x 32, {DELETES_IN_FLIGHT} deletes "
+         f"in flight", "consume", "async", consume_async, "recommended", _CONSUMERS),
+    Mode("consume-raw", f"raw HTTP, {RECEIVERS} receivers x 32, {DELETES_IN_FLIGHT} deletes",
+         "consume", "raw", consume_raw, "floor", _CONSUMERS),
 )
 MODES_BY_KEY = {mode.key: mode for mode in MODES}
 
@@ -298,6 +318,52 @@ class Results:
         return summary
 
 
+def rate_figure(results: Results, title: str | None = None):
+    """A horizontal bar per mode: median messages/s, whiskers from the slowest to the fastest
+    run; sends in blue, receive + delete in orange, the raw-HTTP floor hatched."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    table = results.table()
+    colours = {"send": "tab:blue", "consume": "tab:orange"}
+    figure = Figure(figsize=(9, 1.4 + 0.42 * len(table)))
+    ax = figure.subplots()
+    rows = range(len(table))
+    ax.barh(rows, table["msg/s"], color=[colours[k] for k in table["kind"]],
+                   hatch=["//" if role == "floor" else "" for role in table["role"]],
+                   edgecolor="white", xerr=[table["msg/s"] - table["min"],
+                                            table["max"] - table["msg/s"]],
+                   error_kw={"ecolor": "dimgrey", "capsize": 3, "lw": 1})
+    for row, (median, top) in enumerate(zip(table["msg/s"], table["max"], strict=True)):
+        ax.annotate(f"{median:.0f}", (top, row), xytext=(6, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    ax.set_yticks(list(rows), [f"{label}" + (f"  [{role}]" if role else "")
+                               for label, role in zip(table["mode"], table["role"],
+                                                      strict=True)], fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(0, table["max"].max() * 1.15)
+    ax.set_xlabel(f"messages/s ({results.messages} messages of 1 KiB; median and range of "
+                  f"{results.runs} run(s)) on this machine, now")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(handles=[Patch(color=colours["send"], label="send"),
+                       Patch(color=colours["consume"], label="receive + delete"),
+                       Patch(facecolor="lightgrey", hatch="//", edgecolor="white",
+                             label="floor: raw HTTP, no SDK")],
+              loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8,
+              frameon=False)
+    if title:
+        ax.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot(results: Results, title: str | None = None) -> None:
+    """Show :func:`rate_figure` in a notebook as an image only (no text to compare)."""
+    from ..plots import png_bytes, show_png
+
+    show_png(png_bytes(rate_figure(results, title)))
+
+
 def _check_consumed(mode: Mode, expected: Sequence[str], done: Sequence[str],
                     queue: QueueClient) -> None:
     """Every message sent was deleted exactly once and the queue is empty, or raise."""
@@ -322,19 +388,21 @@ class _Clients:
         self.lab, self.name = lab, queue_name
         self.sync = QueueClient(lab.account_url, queue_name, credential=lab.credential)
 
-    async def open(self, kind: str):
+    async def open(self, kind: str, connections: int = 1):
+        """A client of ``kind`` with ``connections`` keep-alive connections already open, as
+        a long-lived client would have: TLS handshakes are not what we measure."""
         if kind == "sync":
-            self.sync.get_queue_properties()  # warm the connection before timing
+            self.sync.get_queue_properties()
             return self.sync
         if kind == "async":
             client = AsyncQueueClient(self.lab.account_url, self.name,
                                       credential=self.lab.credential)
             await client.__aenter__()
-            await client.get_queue_properties()
+            await asyncio.gather(*(client.get_queue_properties() for _ in range(connections)))
             return client
         account, key = self.lab.credential.named_key
         raw = await RawQueue(self.lab.account_url, self.name, account, key).__aenter__()
-        await raw.peek(1)
+        await asyncio.gather(*(raw.peek(1) for _ in range(connections)))
         return raw
 
     @staticmethod
@@ -373,7 +441,7 @@ async def measure(lab, messages: int = 2000, runs: int = 3,
                     bar.set_postfix_str(mode.label)
                     name, sent = await _fresh_queue(lab, created), payloads(messages, mode.key)
                     clients = _Clients(lab, name)
-                    client = await clients.open(mode.client)
+                    client = await clients.open(mode.client, mode.connections)
                     try:
                         seconds, _ = await _timed(mode, client, sent)
                     finally:
@@ -386,7 +454,7 @@ async def measure(lab, messages: int = 2000, runs: int = 3,
                     name, sent = filled.pop() if filled else await _prefill(lab, created,
                                                                             messages)
                     clients = _Clients(lab, name)
-                    client = await clients.open(mode.client)
+                    client = await clients.open(mode.client, mode.connections)
                     try:
                         seconds, done = await _timed(mode, client)
                     finally:

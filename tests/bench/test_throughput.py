@@ -41,7 +41,7 @@ def run_mode(lab, queue: QueueClient, mode, *args):
     """Run a mode the way measure() does: its kind of client, opened, timed, closed."""
     async def scenario():
         clients = throughput._Clients(lab, queue.queue_name)
-        client = await clients.open(mode.client)
+        client = await clients.open(mode.client, mode.connections)
         try:
             return (await throughput._timed(mode, client, *args))[1]
         finally:
