@@ -49,9 +49,11 @@ def _tagged(cell, tag: str) -> bool:
     return tag in cell.get("metadata", {}).get("tags", [])
 
 
-def _markdown(source: str, tag: str):
+def _markdown(source: str, tag: str, cell_id: str):
+    """A tagged markdown cell with a fixed id, so regenerating it changes nothing."""
     cell = nbformat.v4.new_markdown_cell(source)
     cell.metadata["tags"] = [tag]
+    cell["id"] = cell_id
     return cell
 
 
@@ -66,8 +68,9 @@ def update_notebook(path: Path, line: str, contents: str | None) -> bool:
         if existing:
             existing[0].source = table
         else:
-            cells.insert(max(len(cells) - 1, 0), _markdown(table, "contents"))
-    notebook.cells = [_markdown(line, "nav"), *cells, _markdown(line, "nav")]
+            cells.insert(max(len(cells) - 1, 0), _markdown(table, "contents", "contents"))
+    notebook.cells = [_markdown(line, "nav", "nav-top"), *cells,
+                      _markdown(line, "nav", "nav-bottom")]
     after = nbformat.writes(notebook)
     if after != before:
         nbformat.write(notebook, path)
