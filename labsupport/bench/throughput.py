@@ -423,9 +423,10 @@ async def measure(lab, messages: int = 2000, runs: int = 3,
                   modes: Sequence[str] | None = None) -> Results:
     """Measure ``modes`` (keys of :data:`MODES`, default all) ``runs`` times each.
 
-    Send modes fill fresh queues; consume modes drain them (a queue is filled untimed by
-    the raw client when there are more consume modes than send modes). Shows a progress
-    bar when it takes more than a second (unless ``LAB_PROGRESS=0``).
+    Each send mode fills a fresh queue and a consume mode drains it right after (filled
+    untimed by the raw client when there are more consume modes than send modes); every
+    queue is deleted as soon as it is done with. Shows a progress bar when it takes more
+    than a second (unless ``LAB_PROGRESS=0``).
     """
     if messages < 1 or runs < 1:
         raise ValueError(f"messages and runs must be at least 1, got {messages} and {runs}")
@@ -436,37 +437,62 @@ async def measure(lab, messages: int = 2000, runs: int = 3,
         try:
             for round_ in range(runs):
                 order = chosen if round_ % 2 == 0 else tuple(reversed(chosen))
-                filled: list[tuple[str, list[str]]] = []
-                for mode in (m for m in order if m.kind == "send"):
-                    bar.set_postfix_str(mode.label)
-                    name, sent = await _fresh_queue(lab, created), payloads(messages, mode.key)
-                    clients = _Clients(lab, name)
-                    client = await clients.open(mode.client, mode.connections)
-                    try:
-                        seconds, _ = await _timed(mode, client, sent)
-                    finally:
-                        await clients.close(client)
-                    results.samples.append(Sample(round_, mode.key, "send", messages, seconds))
-                    filled.append((name, sent))
-                    bar.update()
-                for mode in (m for m in order if m.kind == "consume"):
-                    bar.set_postfix_str(mode.label)
-                    name, sent = filled.pop() if filled else await _prefill(lab, created,
-                                                                            messages)
-                    clients = _Clients(lab, name)
-                    client = await clients.open(mode.client, mode.connections)
-                    try:
-                        seconds, done = await _timed(mode, client)
-                    finally:
-                        await clients.close(client)
-                    _check_consumed(mode, sent, done, clients.sync)
-                    results.samples.append(Sample(round_, mode.key, "consume", messages,
-                                                  seconds))
-                    bar.update()
+                sends = [m for m in order if m.kind == "send"]
+                consumes = [m for m in order if m.kind == "consume"]
+                # A send fills a queue, a consume drains it at once: Azurite slows down as
+                # the messages it stores pile up, so no more than N wait at any time.
+                for step in range(max(len(sends), len(consumes))):
+                    filled = None
+                    if step < len(sends):
+                        filled = await _measure_send(lab, sends[step], messages, round_,
+                                                     results, created, bar)
+                    if step < len(consumes):
+                        await _measure_consume(lab, consumes[step], messages, round_,
+                                               results, created, bar, filled)
+                    elif filled:
+                        _delete(created, filled[0])
         finally:
             for queue in created:
                 queue.delete_queue()
     return results
+
+
+async def _measure_send(lab, mode: Mode, messages: int, round_: int, results: Results,
+                        created: list[QueueClient], bar) -> tuple[str, list[str]]:
+    bar.set_postfix_str(mode.label)
+    name, sent = await _fresh_queue(lab, created), payloads(messages, mode.key)
+    clients = _Clients(lab, name)
+    client = await clients.open(mode.client, mode.connections)
+    try:
+        seconds, _ = await _timed(mode, client, sent)
+    finally:
+        await clients.close(client)
+    results.samples.append(Sample(round_, mode.key, "send", messages, seconds))
+    bar.update()
+    return name, sent
+
+
+async def _measure_consume(lab, mode: Mode, messages: int, round_: int, results: Results,
+                           created: list[QueueClient], bar,
+                           filled: tuple[str, list[str]] | None) -> None:
+    bar.set_postfix_str(mode.label)
+    name, sent = filled or await _prefill(lab, created, messages)
+    clients = _Clients(lab, name)
+    client = await clients.open(mode.client, mode.connections)
+    try:
+        seconds, done = await _timed(mode, client)
+    finally:
+        await clients.close(client)
+    _check_consumed(mode, sent, done, clients.sync)
+    results.samples.append(Sample(round_, mode.key, "consume", messages, seconds))
+    _delete(created, name)
+    bar.update()
+
+
+def _delete(created: list[QueueClient], name: str) -> None:
+    queue = next(q for q in created if q.queue_name == name)
+    queue.delete_queue()
+    created.remove(queue)
 
 
 def _mode(key: str) -> Mode:

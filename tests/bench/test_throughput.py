@@ -144,3 +144,11 @@ def test_csv_files_hold_the_table_and_every_sample(tmp_path):
     assert len(lines) == 1 + len(MODES)
     samples = next(tmp_path.glob("*-samples.csv")).read_text().splitlines()
     assert len(samples) == 1 + 3 * len(MODES)
+
+
+def test_the_figure_has_a_bar_per_mode_and_hatches_the_two_floors():
+    axes = throughput.rate_figure(fabricated()).axes[0]
+    assert len(axes.patches) == len(MODES)
+    assert [t.get_text() for t in axes.get_yticklabels() if "[floor]" in t.get_text()] == [
+        "raw HTTP, 64 in flight  [floor]", "raw HTTP, 4 receivers x 32, 16 deletes  [floor]"]
+    assert sum(1 for bar in axes.patches if bar.get_hatch()) == 2
