@@ -14,7 +14,7 @@ from ..bench.throughput import consume_one_by_one, payloads, send_async
 from . import Result, report
 
 CHECK_MESSAGES = 100
-CHECK_MULTIPLE = 2.0
+CHECK_MULTIPLE = 1.5  # a good consumer reaches 2-4x here; 1.5 leaves room for a busy machine
 WARM = 20  # keep-alive connections opened before the learner's consumer is timed
 
 
