@@ -22,8 +22,9 @@ a long-lived client would have: the figures are steady-state rates, not TLS hand
 Each consume mode must delete every message that was sent, exactly once, and leave its queue
 empty, or the run stops with :class:`MessagesLost`. Each queue is drained right after it is
 filled: Azurite's receive and delete get slower the more messages it stores (measured here:
-a delete 0.8 ms with 100 waiting, 8 ms with 3,000), which Azure's do not, so with the default
-N the consume figures include that; the notebook's small N hardly does.
+a delete 0.8 ms with 100 waiting, 8 ms with 3,000; Azure's targets do not depend on queue
+length), so with the default N the consume figures include that; the notebook's small N
+hardly does.
 
 Prints a table and the ratios, and saves the samples and the table as CSV under
 ``bench/results/``. It asserts no speed.
