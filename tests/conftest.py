@@ -46,3 +46,48 @@ def lab(lab_config, cloud):
     from labsupport import connect
 
     return connect("unit-tests", quiet=True, config=lab_config)
+
+
+def _topic(request) -> str:
+    """A queue-name topic from the test module: tests/checks/test_auth.py -> 'checks-auth'."""
+    module = request.module.__name__.removeprefix("tests.")
+    return module.replace("test_", "").replace(".", "-").replace("_", "-")[:40].strip("-")
+
+
+@pytest.fixture
+def queue(lab, request):
+    """A fresh queue for one test, deleted afterwards."""
+    from azure.storage.queue import QueueClient
+
+    client = QueueClient(lab.account_url, lab.new_queue_name(_topic(request)),
+                         credential=lab.credential)
+    client.create_queue()
+    yield client
+    client.delete_queue()
+
+
+@pytest.fixture
+def container(lab, request):
+    """A fresh blob container for one test, deleted afterwards."""
+    from azure.storage.blob import BlobServiceClient
+
+    blobs = BlobServiceClient(lab.blob_url, credential=lab.credential)
+    client = blobs.create_container(lab.new_queue_name(_topic(request)))
+    yield client
+    client.delete_container()
+
+
+@pytest.fixture(scope="session")
+def service(lab):
+    """The lab account's QueueServiceClient (shared key)."""
+    from azure.storage.queue import QueueServiceClient
+
+    return QueueServiceClient(lab.account_url, credential=lab.credential)
+
+
+@pytest.fixture(scope="session")
+def key(lab):
+    """The lab account's key, wrapped so it never shows in reprs or pytest output."""
+    from labsupport.redact import Secret
+
+    return Secret(lab.credential.named_key.key)

@@ -15,7 +15,6 @@ from azure.identity import DefaultAzureCredential
 from azure.storage.queue import (
     AccessPolicy,
     QueueClient,
-    QueueServiceClient,
     generate_account_sas,
     generate_queue_sas,
 )
@@ -32,26 +31,13 @@ from labsupport.auth import (
     sas_table,
     token_claims,
 )
-from labsupport.redact import Secret, looks_secret
+from labsupport.redact import looks_secret
 
 KEY = base64.b64encode(bytes(range(64))).decode()
 
 
 def soon(minutes: float = 5) -> datetime:
     return datetime.now(UTC) + timedelta(minutes=minutes)
-
-
-@pytest.fixture(scope="module")
-def key(lab):
-    return Secret(lab.credential.named_key.key)
-
-
-@pytest.fixture()
-def queue(lab):
-    service = QueueServiceClient(lab.account_url, credential=lab.credential)
-    client = service.create_queue(lab.new_queue_name("auth-helpers"))
-    yield client
-    client.delete_queue()
 
 
 def refused(call) -> HttpResponseError:

@@ -32,23 +32,6 @@ def soon(minutes: float = 5) -> datetime:
     return datetime.now(UTC) + timedelta(minutes=minutes)
 
 
-@pytest.fixture(scope="module")
-def service(lab):
-    return QueueServiceClient(lab.account_url, credential=lab.credential)
-
-
-@pytest.fixture(scope="module")
-def key(lab):
-    return Secret(lab.credential.named_key.key)
-
-
-@pytest.fixture()
-def queue(lab, service):
-    client = service.create_queue(lab.new_queue_name("auth-fidelity"))
-    yield client
-    client.delete_queue()
-
-
 def sas_client(lab, queue, sas) -> QueueClient:
     return QueueClient(lab.account_url, queue.queue_name, credential=sas)
 

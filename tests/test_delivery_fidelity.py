@@ -10,21 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from azure.core.exceptions import HttpResponseError
-from azure.storage.queue import QueueClient
 
 from labsupport.patterns.leases import error_code, is_stale_lease
 from labsupport.waits import wait_for, wait_until_expired, wait_until_gone, wait_until_visible
 
 SEVEN_DAYS = 7 * 24 * 3600
-
-
-@pytest.fixture
-def queue(lab):
-    client = QueueClient(lab.account_url, lab.new_queue_name("fidelity"),
-                         credential=lab.credential)
-    client.create_queue()
-    yield client
-    client.delete_queue()
 
 
 def failure(call) -> tuple[int, str]:

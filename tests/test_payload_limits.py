@@ -21,15 +21,6 @@ from labsupport.patterns.leases import error_code
 from labsupport.waits import wait_until_visible
 
 
-@pytest.fixture
-def queue(lab):
-    client = QueueClient(lab.account_url, lab.new_queue_name("limits"),
-                         credential=lab.credential)
-    client.create_queue()
-    yield client
-    client.delete_queue()
-
-
 def client(lab, queue, **options) -> QueueClient:
     return QueueClient(lab.account_url, queue.queue_name, credential=lab.credential, **options)
 

@@ -125,15 +125,6 @@ def test_body_capture_says_when_the_last_body_is_not_a_message():
         _ = wire.last_message_text
 
 
-@pytest.fixture
-def queue(lab):
-    client = QueueClient(lab.account_url, lab.new_queue_name("payloads"),
-                         credential=lab.credential)
-    client.create_queue()
-    yield client
-    client.delete_queue()
-
-
 def test_body_capture_sees_what_the_sdk_sends(lab, queue):
     wire = BodyCapture()
     plain = QueueClient(lab.account_url, queue.queue_name, credential=lab.credential,

@@ -10,14 +10,6 @@ from labsupport.trace import RequestCounter, Tracer, describe_error
 from labsupport.waits import wait_until_expired
 
 
-@pytest.fixture
-def queue(lab):
-    client = QueueClient(lab.account_url, lab.new_queue_name("trace"), credential=lab.credential)
-    client.create_queue()
-    yield client
-    client.delete_queue()
-
-
 def http_error(status, code):
     error = HttpResponseError(message="boom")
     error.status_code, error.error_code = status, code

@@ -24,15 +24,6 @@ from labsupport.bench.throughput import (
 COUNT = 70
 
 
-@pytest.fixture
-def queue(lab):
-    client = QueueClient(lab.account_url, lab.new_queue_name("bench-unit"),
-                         credential=lab.credential)
-    client.create_queue()
-    yield client
-    client.delete_queue()
-
-
 def drain(queue: QueueClient) -> list[str]:
     return throughput.consume_batched(queue)
 

@@ -7,34 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from azure.storage.queue import (
     AccessPolicy,
-    QueueServiceClient,
     generate_account_sas,
     generate_queue_sas,
 )
 
 from labsupport.checks.auth import check_worker_sas
-from labsupport.redact import Secret
 
 
 def soon(minutes: float = 5) -> datetime:
     return datetime.now(UTC) + timedelta(minutes=minutes)
-
-
-@pytest.fixture(scope="module")
-def service(lab):
-    return QueueServiceClient(lab.account_url, credential=lab.credential)
-
-
-@pytest.fixture(scope="module")
-def key(lab):
-    return Secret(lab.credential.named_key.key)
-
-
-@pytest.fixture()
-def queue(lab, service):
-    client = service.create_queue(lab.new_queue_name("auth-check"))
-    yield client
-    client.delete_queue()
 
 
 def run(capsys, sas, service, queue):

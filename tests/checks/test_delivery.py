@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-from azure.storage.queue import QueueClient
-
 from labsupport.checks.delivery import (
     check_heartbeat,
     check_idempotent_consumer,
@@ -15,16 +12,6 @@ from labsupport.checks.delivery import (
     check_time_to_live,
 )
 from labsupport.patterns.idempotent import DedupStore
-
-
-@pytest.fixture
-def queue(lab):
-    client = QueueClient(lab.account_url, lab.new_queue_name("check-delivery"),
-                         credential=lab.credential)
-    client.create_queue()
-    yield client
-    client.delete_queue()
-
 
 # --- 04 · heartbeat -----------------------------------------------------------------------
 

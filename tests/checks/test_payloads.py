@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from labsupport.checks.payloads import check_functions_claim_check
 from labsupport.patterns.claim_check import Reference, check_in
 
 REPORT = b"quarterly numbers\n" * 6_000  # 108,000 bytes: too big for one message
-
-
-@pytest.fixture
-def queue(lab):
-    client = QueueClient(lab.account_url, lab.new_queue_name("check-payloads"),
-                         credential=lab.credential)
-    client.create_queue()
-    yield client
-    client.delete_queue()
-
-
-@pytest.fixture
-def container(lab):
-    blobs = BlobServiceClient(lab.blob_url, credential=lab.credential)
-    client = blobs.create_container(lab.new_queue_name("check-payloads"))
-    yield client
-    client.delete_container()
 
 
 def base64_client(lab, queue):

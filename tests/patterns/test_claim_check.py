@@ -10,7 +10,6 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.storage import StorageManagementClient
 from azure.mgmt.storage.models import BlobContainer
-from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
 from labsupport.patterns.claim_check import (
@@ -27,23 +26,6 @@ from labsupport.payloads import MAX_MESSAGE_BYTES
 from labsupport.waits import wait_until_visible
 
 FIVE_MIB = 5 * 1024 * 1024
-
-
-@pytest.fixture
-def queue(lab):
-    client = QueueClient(lab.account_url, lab.new_queue_name("claims"),
-                         credential=lab.credential)
-    client.create_queue()
-    yield client
-    client.delete_queue()
-
-
-@pytest.fixture
-def container(lab):
-    blobs = BlobServiceClient(lab.blob_url, credential=lab.credential)
-    client = blobs.create_container(lab.new_queue_name("claims"))
-    yield client
-    client.delete_container()
 
 
 def blob_names(container) -> list[str]:
