@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from azure.storage.queue import QueueServiceClient
 
 from labsupport.patterns.poison import (
     DONE,
@@ -15,17 +14,6 @@ from labsupport.patterns.poison import (
     process_or_poison,
 )
 from labsupport.waits import wait_until_visible
-
-
-@pytest.fixture
-def queues(lab):
-    service = QueueServiceClient(lab.account_url, credential=lab.credential)
-    name = lab.new_queue_name("poison-test")
-    queue = service.create_queue(name)
-    poison = service.create_queue(poison_queue_name(name))
-    yield queue, poison
-    service.delete_queue(name)
-    service.delete_queue(poison_queue_name(name))
 
 
 def fail(message):

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import pytest
-from azure.storage.queue import QueueServiceClient
 from pydantic import BaseModel, Field
 
-from labsupport.patterns.poison import move_to_poison, poison_queue_name
+from labsupport.patterns.poison import move_to_poison
 from labsupport.patterns.typed_messages import UnreadableMessage, parse
 
 
@@ -60,17 +59,6 @@ def test_an_unreadable_message_gets_a_one_line_reason(text, reason):
 
 def test_unreadable_message_is_a_value_error():
     assert issubclass(UnreadableMessage, ValueError)
-
-
-@pytest.fixture
-def queues(lab):
-    service = QueueServiceClient(lab.account_url, credential=lab.credential)
-    name = lab.new_queue_name("typed")
-    queue = service.create_queue(name)
-    poison = service.create_queue(poison_queue_name(name))
-    yield queue, poison
-    service.delete_queue(name)
-    service.delete_queue(poison_queue_name(name))
 
 
 def test_a_consumer_handles_what_parses_and_moves_the_rest_aside_intact(queues):
