@@ -8,7 +8,7 @@ from . import checks
 from .config import LabConfig, load_config
 from .errors import ConfigError, LabError, LocalCloudError
 from .lab import Lab, connect
-from .redact import mask, redact
+from .redact import describe_connection_string, mask, redact
 
 __all__ = [
     "ConfigError",
@@ -18,6 +18,7 @@ __all__ = [
     "LocalCloudError",
     "checks",
     "connect",
+    "describe_connection_string",
     "load_config",
     "mask",
     "redact",

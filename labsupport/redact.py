@@ -55,3 +55,20 @@ class Secret(str):
 
     def __repr__(self) -> str:
         return f"<secret {MASK} ({len(self)} chars)>"
+
+
+SECRET_PARTS = ("AccountKey", "SharedAccessSignature")
+
+
+def describe_connection_string(connection_string: str) -> str:
+    """One line per ``name=value`` part of a connection string, secrets hidden.
+
+    Shows a connection string's structure without its key: the safe way to print one.
+    """
+    parts = [p.partition("=") for p in connection_string.strip(";").split(";") if p]
+    width = max(len(name) for name, _, _ in parts)
+    lines = []
+    for name, _, value in parts:
+        shown = f"{mask(value, keep=0)[:-1]}, hidden)" if name in SECRET_PARTS else redact(value)
+        lines.append(f"{name:<{width}}  {shown}")
+    return "\n".join(lines)

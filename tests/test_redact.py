@@ -51,3 +51,19 @@ def test_secret_hides_in_repr_but_still_works_as_the_string():
 
 def test_mask_can_keep_nothing_but_the_length():
     assert mask(KEY, keep=0) == "…(88 chars)"
+
+
+def test_describe_connection_string_shows_parts_but_not_the_key():
+    from labsupport.redact import describe_connection_string
+
+    text = describe_connection_string(
+        f"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={KEY};"
+        "QueueEndpoint=https://127.0.0.1:1/acct;"
+    )
+    assert KEY not in text and KEY[:8] not in text
+    assert text.splitlines() == [
+        "DefaultEndpointsProtocol  https",
+        "AccountName               acct",
+        "AccountKey                …(88 chars, hidden)",
+        "QueueEndpoint             https://127.0.0.1:1/acct",
+    ]
