@@ -81,7 +81,8 @@ class TokenService:
         if len(parts) != 3:
             raise TokenError("the token is not a JWT (expected three dot-separated parts)")
         header, body, signature = parts
-        if not hmac.compare_digest(signature, self._sign(header, body)):
+        # Bytes, not str: compare_digest raises TypeError on non-ASCII text.
+        if not hmac.compare_digest(signature.encode(), self._sign(header, body).encode()):
             raise TokenError("the token's signature is not valid for this local cloud")
         try:
             claims = json.loads(_unb64(body))

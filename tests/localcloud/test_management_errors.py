@@ -238,3 +238,19 @@ def test_sdk_sees_401_as_client_authentication_error(arm_env):
     error = fails(client.resource_groups.list().next)
     assert isinstance(error, ClientAuthenticationError)
     assert (error.status_code, error.error.code) == (401, "InvalidAuthenticationToken")
+
+
+def test_non_ascii_credentials_are_401_not_500(arm_env):
+    """HTTP headers may carry any latin-1 byte; a bad token or identity header is still a
+    401 (a comparison that only handles ASCII used to crash into a 500)."""
+    path = f"/subscriptions/{arm_env.subscription}/resourcegroups"
+    response = arm_env.raw("GET", path, token=None, params={"api-version": "2025-04-01"},
+                           headers={"Authorization": "Bearer a.b.\xe9".encode("latin-1")})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "InvalidAuthenticationToken"
+
+    identity = arm_env.raw("GET", "/msi/token", token=None,
+                           params={"api-version": "2019-08-01",
+                                   "resource": "https://storage.azure.com"},
+                           headers={"X-IDENTITY-HEADER": "\xe9".encode("latin-1")})
+    assert identity.status_code == 401

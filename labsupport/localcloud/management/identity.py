@@ -23,7 +23,8 @@ def _refuse(status: int, message: str) -> JSONResponse:
 async def token(request: Request) -> JSONResponse:
     cloud: Cloud = request.app.state.cloud
     header = request.headers.get("x-identity-header", "")
-    if not hmac.compare_digest(header, cloud.identity_header):
+    # Bytes, not str: compare_digest raises TypeError on non-ASCII text (a 500).
+    if not hmac.compare_digest(header.encode(), cloud.identity_header.encode()):
         return _refuse(401, "X-IDENTITY-HEADER is missing or wrong: use the value of "
                             "IDENTITY_HEADER.")
     if request.query_params.get("api-version") != "2019-08-01":
