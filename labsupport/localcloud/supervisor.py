@@ -170,12 +170,24 @@ def up(config: LabConfig, timeout: float = START_TIMEOUT) -> Record:
                     f"Last lines of {log_path}:\n{_tail(log_path)}"
                 )
             if time.monotonic() > deadline:
-                process.kill()
+                _kill_group(process, folder)
                 raise LocalCloudError(
                     f"The local cloud did not become ready within {timeout:.0f} s. Last lines "
                     f"of {log_path}:\n{_tail(log_path)}"
                 )
             time.sleep(0.02)
+
+
+def _kill_group(process: subprocess.Popen, folder: StateFolder) -> None:
+    """Kill a daemon that did not get ready in time, and Azurite with it: Azurite is in
+    the daemon's process group (the daemon leads a new session) and no record names it
+    yet. ``process`` is not reaped yet, so its pid (the group's id) cannot be reused."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    record = read_record(folder)
+    if record and record.pid == process.pid:
+        folder.record.unlink(missing_ok=True)
 
 
 def down(folder: StateFolder) -> bool:

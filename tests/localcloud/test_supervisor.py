@@ -17,6 +17,7 @@ from labsupport import localcloud
 from labsupport.config import load_config
 from labsupport.errors import LocalCloudError, NotInstalledError, PortInUseError
 from labsupport.localcloud import azurite as azurite_module
+from labsupport.localcloud import supervisor
 from labsupport.localcloud.state import pid_alive, read_record
 
 
@@ -31,8 +32,8 @@ def config_for(state: Path, **settings):
     return load_config({"LAB_STATE_DIR": str(state), **settings}, env_file=False)
 
 
-def daemons_for(state: Path) -> list[int]:
-    """Pids of local-cloud daemons started for this state folder."""
+def daemons_for(state: Path, program: str = "labsupport.localcloud.daemon") -> list[int]:
+    """Pids of local-cloud daemons (or Azurites: ``program="azurite"``) for this folder."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -41,7 +42,7 @@ def daemons_for(state: Path) -> list[int]:
             cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        ours = "labsupport.localcloud.daemon" in cmd and str(state) in cmd
+        ours = program in cmd and str(state) in cmd
         if ours and pid_alive(int(entry.name)):
             found.append(int(entry.name))
     return found
@@ -105,6 +106,54 @@ def test_concurrent_starts_end_with_one_cloud(state):
     assert all(p.returncode == 0 for p in starters), outputs
     assert len(daemons_for(state)) == 1
     assert len({line for line in outputs}) == 1, "every starter must report the same cloud"
+
+
+# Loaded into the daemon through PYTHONPATH: Azurite starts, then the management plane
+# never starts serving, so the starter gives up. Touches a marker once Azurite is up.
+HANGING_DAEMON = """
+import asyncio, os, pathlib, uvicorn
+
+async def _hang(self, sockets=None):
+    pathlib.Path(os.environ["LAB_TEST_HANG_MARKER"]).touch()
+    await asyncio.Event().wait()
+
+uvicorn.Server.serve = _hang
+"""
+
+
+class _ClockThatJumps:
+    """The supervisor's clock, 1000 s ahead once ``marker`` exists (its deadline passes)."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def monotonic(self) -> float:
+        return time.monotonic() + (1000.0 if self.marker.exists() else 0.0)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def test_start_that_times_out_leaves_no_process_behind(state, tmp_path_factory, monkeypatch):
+    hook = tmp_path_factory.mktemp("hook")
+    (hook / "sitecustomize.py").write_text(HANGING_DAEMON)
+    marker = hook / "azurite-is-up"
+    monkeypatch.setenv("PYTHONPATH", str(hook))
+    monkeypatch.setenv("LAB_TEST_HANG_MARKER", str(marker))
+    monkeypatch.setattr(supervisor, "time", _ClockThatJumps(marker))
+    try:
+        with pytest.raises(LocalCloudError, match="did not become ready"):
+            localcloud.up(config_for(state))
+        assert marker.exists(), "the daemon must have started Azurite before the timeout"
+        deadline = time.monotonic() + 10
+        while (daemons_for(state) or daemons_for(state, "azurite")) \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert daemons_for(state) == [], "the daemon that timed out must be stopped"
+        assert daemons_for(state, "azurite") == [], "its Azurite must be stopped too"
+    finally:
+        for pid in daemons_for(state) + daemons_for(state, "azurite"):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_configured_port_in_use_is_a_clear_error(state):
