@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.queue import QueueClient
@@ -68,5 +69,9 @@ def check_functions_claim_check(queue: QueueClient, container, expected: bytes) 
     elif reference.size != len(expected):
         problems.append(f"the reference says {reference.size:,} bytes; the payload has "
                         f"{len(expected):,}")
+    elif reference.sha256 != (digest := hashlib.sha256(expected).hexdigest()):
+        problems.append(f"the reference says SHA-256 {reference.sha256[:12]}…; the payload's is "
+                        f"{digest[:12]}…: send the reference check_in makes, or compute it "
+                        f"from big_report")
     return report(problems, f"{len(expected):,} bytes went through Blob storage; the queue "
                             f"holds one base64 reference a Functions trigger can read.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from labsupport.checks.payloads import check_functions_claim_check
@@ -71,3 +73,15 @@ def test_a_reference_to_another_container_is_named(lab, queue, container):
         Reference("elsewhere", "b.bin", len(REPORT), "0" * 64).to_json())
     result = check_functions_claim_check(queue, container, REPORT)
     assert result.problems[0].startswith("the reference names container 'elsewhere'")
+
+
+def test_a_reference_with_a_wrong_sha256_is_named(lab, queue, container):
+    # A consumer's claim() refuses this payload (PayloadMismatch): the check must too.
+    reference = check_in(base64_client(lab, queue), container, REPORT)
+    queue.clear_messages()
+    wrong = Reference(reference.container, reference.blob, reference.size, "0" * 64)
+    base64_client(lab, queue).send_message(wrong.to_json())
+    result = check_functions_claim_check(queue, container, REPORT)
+    assert result.problems == ["the reference says SHA-256 000000000000…; the payload's is "
+                               f"{hashlib.sha256(REPORT).hexdigest()[:12]}…: send the "
+                               "reference check_in makes, or compute it from big_report"]
