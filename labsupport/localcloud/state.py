@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..errors import LocalCloudError
 from .certs import Certificates, certificate_paths
 
 
@@ -70,8 +71,12 @@ class StateFolder:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise TimeoutError(
-                            f"{self.lock} stayed locked for {timeout:.0f} s"
+                        raise LocalCloudError(
+                            f"Another process has been starting or stopping the local cloud "
+                            f"for {timeout:.0f} s (it holds {self.lock}). Wait for it and try "
+                            f"again; `python -m labsupport status` shows whether it runs. A "
+                            f"lock is released when its process ends, so if this repeats, "
+                            f"stop the hung `python -m labsupport` or restart that kernel."
                         ) from None
                     time.sleep(0.05)
             try:

@@ -206,3 +206,11 @@ def test_local_cloud_secrets_stay_out_of_reprs():
     from labsupport.localcloud.tokens import TokenService
 
     assert "do-not-show" not in repr(TokenService("do-not-show"))
+
+
+def test_a_lock_held_too_long_is_a_lab_error_that_says_what_to_do(state):
+    folder = localcloud.StateFolder(state)
+    with folder.locked(), pytest.raises(LocalCloudError) as error, folder.locked(timeout=0.1):
+        pass
+    message = str(error.value)
+    assert str(folder.lock) in message and "python -m labsupport status" in message
