@@ -29,6 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from ..patterns.leases import error_code
 from ..redact import redact
 from .models import ErrorBody, FieldProblem
 
@@ -45,12 +46,6 @@ class ApiError(Exception):
 
     def body(self) -> ErrorBody:
         return ErrorBody(error=self.error, detail=self.detail, service_error=self.service_error)
-
-
-def service_error_code(exc: HttpResponseError) -> str:
-    """The storage error code as a plain string (the SDK gives an enum or a str)."""
-    code = getattr(exc, "error_code", None)
-    return str(getattr(code, "value", code) or "")
 
 
 _STORAGE = {
@@ -82,13 +77,13 @@ def from_storage(exc: Exception) -> ApiError:
         return ApiError(
             502, "storage_auth_failed",
             "The storage service refused this service's credentials; check its configuration.",
-            service_error_code(exc) or None)
+            error_code(exc) or None)
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         return ApiError(
             503, "storage_unavailable",
             "The storage service cannot be reached right now; try again shortly.")
     if isinstance(exc, HttpResponseError):
-        code = service_error_code(exc)
+        code = error_code(exc)
         if code in _STORAGE:
             status, error, detail = _STORAGE[code]
             return ApiError(status, error, detail, code)

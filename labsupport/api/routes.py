@@ -18,7 +18,8 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from .errors import ApiError, from_storage, service_error_code
+from ..patterns.leases import error_code, is_stale_lease
+from .errors import ApiError, from_storage
 from .models import (
     MAX_BATCH,
     MAX_VISIBILITY_TIMEOUT,
@@ -221,11 +222,10 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
         try:
             await queue.delete_message(message.id, message.pop_receipt)
         except HttpResponseError as exc:
-            if service_error_code(exc) in ("PopReceiptMismatch", "MessageNotFound"):
+            if is_stale_lease(exc):
                 raise ApiError(409, "lease_lost",
                                "The message's lease ran out before it could be deleted; another "
-                               "receiver may have it. Try again.", service_error_code(exc)
-                               ) from None
+                               "receiver may have it. Try again.", error_code(exc)) from None
             raise
         return _received(message)
 

@@ -9,7 +9,7 @@ import pytest
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError
 
-from labsupport.api import QueueSettings, create_app
+from labsupport.api import QueueSettings, create_app, routes
 from labsupport.api.background import free_port
 from labsupport.api.errors import from_storage
 
@@ -214,3 +214,27 @@ def test_an_unexpected_failure_is_a_json_500_without_stack_trace(client):
 def test_from_storage_maps_transport_and_unknown_service_errors(exc, status, error):
     mapped = from_storage(exc)
     assert (mapped.status, mapped.error) == (status, error)
+
+
+@pytest.mark.parametrize("status, code", [(400, "PopReceiptMismatch"), (404, "MessageNotFound")])
+def test_a_pop_whose_lease_ran_out_before_its_delete_is_409_lease_lost(
+        client, monkeypatch, status, code):
+    class Taken:
+        queue_name = "taken"
+
+        async def delete_message(self, message_id, pop_receipt):
+            error = HttpResponseError("the lease was lost")
+            error.status_code, error.error_code = status, code
+            raise error
+
+    async def one_message(queue, count, visibility_timeout):
+        return [type("Message", (), {"id": "id-1", "pop_receipt": "receipt"})()]
+
+    monkeypatch.setattr(routes, "receive_page", one_message)
+    real, client.app.state.queue = client.app.state.queue, Taken()
+    try:
+        answer = client.get("/queue/messages/pop")
+    finally:
+        client.app.state.queue = real
+    body = assert_error(answer, 409, "lease_lost")
+    assert body["service_error"] == code
