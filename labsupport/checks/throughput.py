@@ -53,12 +53,12 @@ async def _run(consume, queue) -> tuple[float, BaseException | None]:
 
 async def _naive_seconds(lab, messages: int) -> float:
     filled = await _filled_queue(lab, messages)
-    queue = QueueClient(lab.account_url, filled.queue_name, credential=lab.credential)
     try:
-        queue.get_queue_properties()  # open the connection before timing
-        started = time.perf_counter()
-        consume_one_by_one(queue)
-        return time.perf_counter() - started
+        with QueueClient(lab.account_url, filled.queue_name, credential=lab.credential) as queue:
+            queue.get_queue_properties()  # open the connection before timing
+            started = time.perf_counter()
+            consume_one_by_one(queue)
+            return time.perf_counter() - started
     finally:
         await filled.delete_queue()
         await filled.close()

@@ -105,3 +105,20 @@ def test_the_check_leaves_no_queue_behind(lab, naive_takes):
     run_check(consume_async, lab)
     asyncio.run(check_module._naive_seconds(lab, 5))  # the real one, on its own queue
     assert list(service.list_queues(name_starts_with="check-throughput-")) == []
+
+
+def test_the_naive_consumer_closes_its_client(lab, monkeypatch):
+    closed = []
+
+    class Recording(check_module.QueueClient):
+        def close(self):
+            closed.append(self.queue_name)
+            super().close()
+
+        def __exit__(self, *exc_info):
+            closed.append(self.queue_name)
+            super().__exit__(*exc_info)
+
+    monkeypatch.setattr(check_module, "QueueClient", Recording)
+    asyncio.run(check_module._naive_seconds(lab, 3))
+    assert len(closed) == 1, "the one-by-one consumer's client (a connection pool) was left open"
