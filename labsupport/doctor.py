@@ -104,7 +104,8 @@ def check_local_cloud(config: LabConfig) -> Finding:
                        "or start it now: `python -m labsupport up`")
     if current.state == "stale":
         return Finding(FAIL, "local cloud", "not answering (a process died, e.g. Azurite)",
-                       "`python -m labsupport up` replaces it; see .lab/logs/ for why")
+                       f"`python -m labsupport up` replaces it; see {config.state_dir / 'logs'} "
+                       f"for why")
     ports = ", ".join(f"{k} {v}" for k, v in sorted(current.record.ports.items()))
     return Finding(OK, "local cloud", f"running, Azurite {current.record.azurite_version}; "
                                       f"ports {ports}")
@@ -115,16 +116,16 @@ def check_trust(config: LabConfig) -> Finding:
     record = localcloud.status(localcloud.StateFolder(config.state_dir)).record
     if record is None:
         return Finding(WARN, "CA trust", "not checked (the local cloud is not running)")
-    context = ssl.create_default_context(cafile=record.ca_bundle)
     url = record.endpoints()["queue"] + "/"
     try:
-        urllib.request.urlopen(url, context=context, timeout=3)
+        context = ssl.create_default_context(cafile=record.ca_bundle)
+        urllib.request.urlopen(url, context=context, timeout=3).close()
     except urllib.error.HTTPError:
         pass  # any HTTP answer means TLS verified
-    except (OSError, ssl.SSLError) as error:
+    except OSError as error:  # ssl.SSLError too; a missing bundle is FileNotFoundError
         return Finding(FAIL, "CA trust", f"HTTPS to {url} failed: {error}",
-                       "`python -m labsupport down`, remove .lab/tls, then "
-                       "`python -m labsupport up`")
+                       f"`python -m labsupport down`, remove {config.state_dir / 'tls'}, "
+                       f"then `python -m labsupport up`")
     return Finding(OK, "CA trust", f"queue service verifies with {record.ca_bundle}")
 
 

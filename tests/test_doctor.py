@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
@@ -33,6 +34,7 @@ def test_stopped_azurite_is_reported_with_a_fix(tmp_path):
         results = by_name(doctor.findings(lambda: config))
         assert results["local cloud"].status == doctor.FAIL
         assert "python -m labsupport up" in results["local cloud"].fix
+        assert str(tmp_path / "logs") in results["local cloud"].fix, "names the real folder"
     finally:
         localcloud.down(localcloud.StateFolder(tmp_path))
 
@@ -55,3 +57,14 @@ def test_missing_node_is_reported(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     finding = doctor.check_node()
     assert finding.status == doctor.FAIL and "Node.js 20" in finding.fix
+
+
+def test_unreadable_ca_bundle_is_a_finding_with_this_state_folder(cloud, lab_config,
+                                                                  monkeypatch, tmp_path):
+    running = localcloud.status(localcloud.StateFolder(lab_config.state_dir))
+    broken = dataclasses.replace(running.record, ca_bundle=str(tmp_path / "gone.pem"))
+    monkeypatch.setattr(doctor.localcloud, "status",
+                        lambda folder: localcloud.Status("running", broken, folder))
+    finding = doctor.check_trust(lab_config)
+    assert finding.status == doctor.FAIL
+    assert str(lab_config.state_dir / "tls") in finding.fix, "the fix names the real folder"
