@@ -8,6 +8,7 @@ by a dead cloud is detected and replaced.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -59,12 +60,12 @@ class Status:
 
 def healthy(record: Record, timeout: float = 2.0) -> bool:
     """True if the management plane answers /healthz over HTTPS with the lab CA."""
-    context = ssl.create_default_context(cafile=record.ca_bundle)
     url = f"{record.endpoints()['management']}/healthz"
     try:
+        context = ssl.create_default_context(cafile=record.ca_bundle)  # the bundle may be gone
         with urllib.request.urlopen(url, context=context, timeout=timeout) as response:
             return response.status == 200
-    except OSError:
+    except (OSError, http.client.HTTPException):  # another program may hold the port now
         return False
 
 

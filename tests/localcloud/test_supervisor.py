@@ -214,3 +214,13 @@ def test_a_lock_held_too_long_is_a_lab_error_that_says_what_to_do(state):
         pass
     message = str(error.value)
     assert str(folder.lock) in message and "python -m labsupport status" in message
+
+
+def test_a_cloud_whose_ca_bundle_is_gone_is_stale_not_a_crash(state):
+    """status() (and so up()) must survive a running record whose CA bundle was removed."""
+    record = localcloud.up(config_for(state))
+    Path(record.ca_bundle).unlink()
+    assert localcloud.status(localcloud.StateFolder(state)).state == "stale"
+    again = localcloud.up(config_for(state))
+    assert Path(again.ca_bundle).is_file(), "up() replaces the cloud and rewrites the bundle"
+    assert localcloud.status(localcloud.StateFolder(state)).running
