@@ -79,12 +79,17 @@ def status(folder: StateFolder) -> Status:
 
 
 def _owned_by(pid: int, folder: StateFolder) -> bool:
-    """True if that process was started for this state folder (guards against pid reuse)."""
+    """True if that process was started for this state folder (guards against pid reuse).
+
+    The daemon gets the folder as ``--state-dir``, Azurite its data folder as
+    ``--location``. Whole arguments are compared: a folder inside this one is another lab's.
+    """
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return str(folder.root) in cmdline
+    ours = {str(folder.root), str(folder.azurite_data)}
+    return any(arg.decode(errors="replace") in ours for arg in args)
 
 
 def _terminate(pid: int, folder: StateFolder, timeout: float) -> None:

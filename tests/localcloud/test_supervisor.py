@@ -224,3 +224,23 @@ def test_a_cloud_whose_ca_bundle_is_gone_is_stale_not_a_crash(state):
     again = localcloud.up(config_for(state))
     assert Path(again.ca_bundle).is_file(), "up() replaces the cloud and rewrites the bundle"
     assert localcloud.status(localcloud.StateFolder(state)).running
+
+
+def test_a_stale_record_never_kills_a_process_of_another_state_folder(state):
+    """A record's pids may have been reused. The process now holding one may belong to a
+    state folder inside this one (as .lab/test, `make test`'s, is inside .lab): spare it."""
+    other = state / "test"
+    bystander = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "--state-dir", str(other)])
+    try:
+        folder = localcloud.StateFolder(state)
+        folder.record.write_text(json.dumps({
+            "pid": bystander.pid, "azurite_pid": bystander.pid, "ports": {"management": 1},
+            "started_at": 0, "azurite_version": "x", "state_dir": str(state),
+            "ca_bundle": "/nonexistent",
+        }))
+        assert localcloud.down(folder) is True
+        assert bystander.poll() is None, "down() killed a process of another state folder"
+    finally:
+        bystander.kill()
+        bystander.wait()
