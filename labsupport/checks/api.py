@@ -28,8 +28,13 @@ def check_safe_consumer(processed, api, log, *, expected: list) -> Result:
                         "each message's `content` to `processed`")
     elif sorted(map(_key, handled)) != sorted(map(_key, expected)):
         missing = len({_key(c) for c in expected} - {_key(c) for c in handled})
-        problems.append(f"processed {len(handled)} message(s), {missing} of the {len(expected)} "
-                        f"orders missing; receive until the answer is an empty list")
+        if missing:
+            problems.append(f"processed {len(handled)} message(s), {missing} of the "
+                            f"{len(expected)} orders missing; receive until the answer is an "
+                            f"empty list")
+        else:
+            problems.append(f"processed {len(handled)} message(s) for {len(expected)} orders: "
+                            f"some twice; append each message's content to `processed` once")
     if log.count("GET", POP):
         problems.append("you used /queue/messages/pop: it deletes before you process, so a crash "
                         "would lose the message — receive, process, THEN delete")

@@ -69,3 +69,10 @@ def test_the_solution_passes(client, capsys):
     result = check_safe_consumer(processed, client, log, expected=ORDERS)
     assert result, result.problems
     assert capsys.readouterr().out.startswith("✅ 3 orders processed")
+
+
+def test_an_order_processed_twice_is_reported_as_such(client):
+    log = logged(client)
+    result = check_safe_consumer(ORDERS + ORDERS[:1], client, log, expected=ORDERS)
+    assert result.problems[0] == ("processed 4 message(s) for 3 orders: some twice; append "
+                                  "each message's content to `processed` once")
