@@ -48,6 +48,11 @@ class ApiError(Exception):
         return ErrorBody(error=self.error, detail=self.detail, service_error=self.service_error)
 
 
+_TOO_LARGE = (
+    413, "message_too_large",
+    "The message is larger than the 64 KiB the queue accepts. Store the payload in Blob "
+    "storage and send a reference to it instead (the claim-check pattern).")
+
 _STORAGE = {
     "PopReceiptMismatch": (
         404, "stale_pop_receipt",
@@ -60,14 +65,8 @@ _STORAGE = {
     "QueueNotFound": (
         404, "queue_not_found",
         "The queue does not exist (any more). Restart the service to create it again."),
-    "RequestBodyTooLarge": (
-        413, "message_too_large",
-        "The message is larger than the 64 KiB the queue accepts. Store the payload in Blob "
-        "storage and send a reference to it instead (the claim-check pattern)."),
-    "MessageTooLarge": (
-        413, "message_too_large",
-        "The message is larger than the 64 KiB the queue accepts. Store the payload in Blob "
-        "storage and send a reference to it instead (the claim-check pattern)."),
+    "RequestBodyTooLarge": _TOO_LARGE,
+    "MessageTooLarge": _TOO_LARGE,
 }
 
 
@@ -88,7 +87,7 @@ def from_storage(exc: Exception) -> ApiError:
             status, error, detail = _STORAGE[code]
             return ApiError(status, error, detail, code)
         if exc.status_code == 413:
-            status, error, detail = _STORAGE["RequestBodyTooLarge"]
+            status, error, detail = _TOO_LARGE
             return ApiError(status, error, detail, code or None)
         if exc.status_code in (500, 503):
             return ApiError(
