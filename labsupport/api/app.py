@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from azure.core.exceptions import ResourceExistsError, ServiceRequestError
+from azure.core.exceptions import ResourceExistsError, ServiceRequestError, ServiceResponseError
 from azure.storage.queue.aio import QueueClient
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -57,7 +57,7 @@ async def ensure_queue(queue: QueueClient) -> None:
         log.info("created queue %s", queue.queue_name)
     except ResourceExistsError:
         pass
-    except ServiceRequestError as exc:
+    except (ServiceRequestError, ServiceResponseError) as exc:
         log.warning("storage unreachable at start-up (%s); requests answer 503 until it is back",
                     type(exc).__name__)
 

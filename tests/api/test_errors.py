@@ -3,13 +3,20 @@ bare 500 with a stack trace."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import pytest
 from azure.core.credentials import AzureNamedKeyCredential
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 
 from labsupport.api import QueueSettings, create_app, routes
+from labsupport.api.app import ensure_queue
 from labsupport.api.background import free_port
 from labsupport.api.errors import from_storage
 
@@ -238,3 +245,17 @@ def test_a_pop_whose_lease_ran_out_before_its_delete_is_409_lease_lost(
         client.app.state.queue = real
     body = assert_error(answer, 409, "lease_lost")
     assert body["service_error"] == code
+
+
+@pytest.mark.parametrize("failure", [ServiceRequestError("connection refused"),
+                                     ServiceResponseError("connection reset")])
+def test_the_service_starts_while_storage_cannot_be_reached_or_does_not_answer(failure):
+    """Both are 503 storage_unavailable for a request: neither may stop the start-up."""
+    class Unreachable:
+        queue_name = "unreachable"
+
+        async def create_queue(self, **kwargs):
+            raise failure
+
+    asyncio.run(ensure_queue(Unreachable()))
+    assert from_storage(failure).status == 503
