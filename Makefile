@@ -18,9 +18,19 @@ install: $(PY_STAMP) $(NODE_STAMP)
 
 # JupyterLab refuses to run as root unless told; containers and CI often are root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+# Installs a Debian package without questions; a fresh container has no package lists yet.
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
+apt_install = $(APT_GET) install -y -qq $(1) >/dev/null 2>&1 || \
+	{ $(APT_GET) update -qq && $(APT_GET) install -y -qq $(1) >/dev/null; }
 
+# Debian's python3 makes no virtual environment without python3-venv (ensurepip).
 $(PY_STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "queue lab needs Python 3.11 or newer, found " + sys.version.split()[0] + ": install it, or use conda (see README)")'
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing python3-venv (Debian's python3 needs it for .venv)"; \
+	    $(call apt_install,python3-venv); \
+	  else echo "$(PYTHON) cannot make a virtual environment: install python3-venv (apt-get install python3-venv) or use conda (see README)"; exit 1; fi; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
@@ -41,8 +51,7 @@ browser:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Chromium for the browser test"; \
-	    apt-get install -y -qq chromium >/dev/null 2>&1 || \
-	      { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; \
+	    $(call apt_install,chromium); \
 	  else echo "Chromium not found: the browser test will be skipped (apt-get install chromium)"; fi; }
 
 test: install browser
