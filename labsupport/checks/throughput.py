@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections import Counter
 
 from azure.storage.queue import QueueClient
 from azure.storage.queue.aio import QueueClient as AsyncQueueClient
@@ -23,11 +22,9 @@ class _DeleteCounter:
 
     def __init__(self) -> None:
         self.deletes = 0
-        self.methods: Counter[str] = Counter()
 
     def __call__(self, request) -> None:
         http = request.http_request
-        self.methods[http.method] += 1
         if http.method == "DELETE" and "/messages/" in http.url:
             self.deletes += 1
 
