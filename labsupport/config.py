@@ -25,10 +25,6 @@ PORT_SETTINGS = {
     "table": "LAB_TABLE_PORT",
     "management": "LAB_MANAGEMENT_PORT",
 }
-KNOWN_SETTINGS = {
-    "LAB_BACKEND", "LAB_PREFIX", "LAB_LOCATION", "LAB_RESOURCE_GROUP", "LAB_ACCOUNT_NAME",
-    "LAB_STATE_DIR", "AZURE_SUBSCRIPTION_ID", *PORT_SETTINGS.values(),
-}
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9]{1,9}$")
