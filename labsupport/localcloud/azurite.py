@@ -62,6 +62,15 @@ def accounts_variable(accounts: dict[str, tuple[str, str]]) -> str:
     return ";".join(f"{name}:{k1}:{k2}" for name, (k1, k2) in sorted(accounts.items()))
 
 
+def log_tail(path: Path, lines: int = 15) -> str:
+    """The last lines of a log file, for error messages."""
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(text[-lines:]) or "(empty log)"
+
+
 def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
@@ -156,8 +165,4 @@ class Azurite:
         self.start(accounts)
 
     def log_tail(self, lines: int = 15) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no log)"
-        return "\n".join(text[-lines:]) or "(empty log)"
+        return log_tail(self.log_path, lines)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..config import PORT_SETTINGS, LabConfig
 from ..errors import LocalCloudError, PortInUseError
-from .azurite import SERVICES, find_azurite, find_node, port_is_free
+from .azurite import SERVICES, find_azurite, find_node, log_tail, port_is_free
 from .certs import ensure_certificates
 from .state import Record, StateFolder, pid_alive, read_record
 
@@ -173,13 +173,13 @@ def up(config: LabConfig, timeout: float = START_TIMEOUT) -> Record:
             if process.poll() is not None:
                 raise LocalCloudError(
                     f"The local cloud failed to start (exit code {process.returncode}). "
-                    f"Last lines of {log_path}:\n{_tail(log_path)}"
+                    f"Last lines of {log_path}:\n{log_tail(log_path, 20)}"
                 )
             if time.monotonic() > deadline:
                 _kill_group(process, folder)
                 raise LocalCloudError(
                     f"The local cloud did not become ready within {timeout:.0f} s. Last lines "
-                    f"of {log_path}:\n{_tail(log_path)}"
+                    f"of {log_path}:\n{log_tail(log_path, 20)}"
                 )
             time.sleep(0.02)
 
@@ -209,13 +209,6 @@ def down(folder: StateFolder) -> bool:
 def _daemon_environment() -> dict[str, str]:
     drop = {"AZURITE_ACCOUNTS", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "PYTHONSTARTUP"}
     return {k: v for k, v in os.environ.items() if k not in drop}
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 def client_environment(folder: StateFolder, record: Record) -> dict[str, str]:
