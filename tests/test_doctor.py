@@ -9,6 +9,7 @@ import time
 
 from labsupport import doctor, localcloud
 from labsupport.config import load_config
+from labsupport.localcloud.azurite import azurite_script, azurite_version
 from labsupport.localcloud.state import pid_alive
 
 
@@ -68,3 +69,17 @@ def test_unreadable_ca_bundle_is_a_finding_with_this_state_folder(cloud, lab_con
     finding = doctor.check_trust(lab_config)
     assert finding.status == doctor.FAIL
     assert str(lab_config.state_dir / "tls") in finding.fix, "the fix names the real folder"
+
+
+def test_azurite_pin_comes_from_package_json(monkeypatch, tmp_path):
+    """doctor compares the installed Azurite with package.json, the pin `npm ci` installs."""
+    package = tmp_path / "node_modules" / "azurite"
+    (package / "dist" / "src").mkdir(parents=True)
+    (package / "dist" / "src" / "azurite.js").write_text("")
+    (package / "package.json").write_text('{"version": "9.9.9"}')
+    (tmp_path / "package.json").write_text('{"dependencies": {"azurite": "9.9.9"}}')
+    monkeypatch.setattr(doctor, "project_root", lambda: tmp_path)
+    monkeypatch.setattr(doctor, "azurite_script", lambda: azurite_script(tmp_path))
+    monkeypatch.setattr(doctor, "azurite_version", lambda: azurite_version(tmp_path))
+    finding = doctor.check_azurite_installed()
+    assert (finding.status, finding.detail) == (doctor.OK, "Azurite 9.9.9")
