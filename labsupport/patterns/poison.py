@@ -85,7 +85,9 @@ def process_or_poison(
         if message.dequeue_count >= max_dequeue_count:
             return POISONED if move_to_poison(queue, message, poison_queue) else LEASE_LOST
         try:
-            queue.update_message(message, visibility_timeout=retry_after)
+            # By id and receipt, without content: passed the message itself, the SDK would
+            # send its decoded content back through this client's encode policy.
+            queue.update_message(message.id, message.pop_receipt, visibility_timeout=retry_after)
         except HttpResponseError as error:
             if is_stale_lease(error):
                 return LEASE_LOST

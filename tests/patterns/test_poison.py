@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
 from labsupport.patterns.poison import (
     DONE,
@@ -83,3 +84,20 @@ def test_max_dequeue_count_must_be_positive(queues):
     queue, poison = queues
     with pytest.raises(ValueError, match="at least 1"):
         process_or_poison(queue, object(), fail, poison_queue=poison, max_dequeue_count=0)
+
+
+def test_a_retry_leaves_the_message_as_the_producer_sent_it(lab, queues):
+    """A consumer that only decodes (base64 from a Functions-style producer) must not
+    rewrite the message: giving the lease back changes its visibility, not its text."""
+    queue, poison = queues
+    producer = QueueClient(lab.account_url, queue.queue_name, credential=lab.credential,
+                           message_encode_policy=TextBase64EncodePolicy())
+    consumer = QueueClient(lab.account_url, queue.queue_name, credential=lab.credential,
+                           message_decode_policy=TextBase64DecodePolicy())
+    producer.send_message("order-1")
+    [sent] = queue.peek_messages()
+    message = consumer.receive_message(visibility_timeout=10)
+    assert process_or_poison(consumer, message, fail, poison_queue=poison) == RETRY
+    [after] = queue.peek_messages()
+    assert after.content == sent.content, "the retry re-sent the decoded text"
+    assert consumer.receive_message().content == "order-1"
