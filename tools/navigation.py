@@ -57,8 +57,9 @@ def _markdown(source: str, tag: str, cell_id: str):
     return cell
 
 
-def update_notebook(path: Path, line: str, contents: str | None) -> bool:
-    """Put the nav line first and last (and the contents table in 00); True if changed."""
+def update_notebook(path: Path, line: str, contents: str | None, write: bool = True) -> bool:
+    """Put the nav line first and last (and the contents table in 00); True if that
+    changes the notebook. ``write=False`` only checks: the file is never touched."""
     notebook = nbformat.read(path, as_version=4)
     before = nbformat.writes(notebook)
     cells = [c for c in notebook.cells if not _tagged(c, "nav")]
@@ -71,24 +72,22 @@ def update_notebook(path: Path, line: str, contents: str | None) -> bool:
             cells.insert(max(len(cells) - 1, 0), _markdown(table, "contents", "contents"))
     notebook.cells = [_markdown(line, "nav", "nav-top"), *cells,
                       _markdown(line, "nav", "nav-bottom")]
-    after = nbformat.writes(notebook)
-    if after != before:
+    changed = nbformat.writes(notebook) != before
+    if changed and write:
         nbformat.write(notebook, path)
-        return True
-    return False
+    return changed
 
 
-def update_readme(contents: str) -> bool:
+def update_readme(contents: str, write: bool = True) -> bool:
     text = README.read_text(encoding="utf-8")
     if START not in text or END not in text:
         raise SystemExit(f"README.md needs the markers {START} and {END}")
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     new = f"{head}{START}\n{contents}\n{END}{tail}"
-    if new != text:
+    if new != text and write:
         README.write_text(new, encoding="utf-8")
-        return True
-    return False
+    return new != text
 
 
 def main(argv: list[str]) -> int:
@@ -98,18 +97,13 @@ def main(argv: list[str]) -> int:
     for index, lesson in enumerate(present):
         path = NOTEBOOKS / lesson.file
         contents = contents_table("") if lesson.number == "00" else None
-        if check:
-            original = path.read_bytes()
-            if update_notebook(path, nav_line(index, present), contents):
-                stale.append(str(path.relative_to(ROOT)))
-                path.write_bytes(original)
-        elif update_notebook(path, nav_line(index, present), contents):
-            print(f"updated {path.relative_to(ROOT)}")
+        if update_notebook(path, nav_line(index, present), contents, write=not check):
+            stale.append(str(path.relative_to(ROOT)))
+            if not check:
+                print(f"updated {path.relative_to(ROOT)}")
     if check:
-        original = README.read_text(encoding="utf-8")
-        if update_readme(contents_table("notebooks/")):
+        if update_readme(contents_table("notebooks/"), write=False):
             stale.append("README.md")
-            README.write_text(original, encoding="utf-8")
         if stale:
             print("out of date (run `python tools/navigation.py`): " + ", ".join(stale))
             return 1
