@@ -72,7 +72,10 @@ def log_tail(path: Path, lines: int = 15) -> str:
 
 
 def port_is_free(port: int) -> bool:
+    """True if a server can listen on the port. Probes as Node and uvicorn bind, with
+    SO_REUSEADDR, so connections a stopped cloud left in TIME_WAIT do not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -166,6 +166,24 @@ def test_configured_port_in_use_is_a_clear_error(state):
     assert str(port) in str(error.value) and "LAB_QUEUE_PORT" in str(error.value)
 
 
+def test_a_port_the_last_cloud_left_in_time_wait_is_free(state):
+    """A stopped server leaves its side of closed connections in TIME_WAIT for a minute.
+    Azurite and uvicorn listen with SO_REUSEADDR, so the port is free to them: a
+    configured port must not be refused as "in use" after `down` and `up`."""
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = listener.accept()
+        accepted.close()  # the server closes first, so its side waits in TIME_WAIT
+        client.close()
+    chosen = supervisor.choose_ports(config_for(state, LAB_QUEUE_PORT=str(port)),
+                                     localcloud.StateFolder(state))
+    assert chosen["queue"] == port
+
+
 def test_missing_node_says_how_to_install_it(state, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(NotInstalledError, match="Node.js"):
