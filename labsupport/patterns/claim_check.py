@@ -137,10 +137,20 @@ def complete(queue, container, message, reference: Reference) -> None:
         container.delete_blob(reference.blob)
 
 
+def keep(container, reference: Reference) -> None:
+    """Keep a payload until it is deleted by hand: the sweep will no longer touch it.
+
+    Call it when a claim-check message moves to a poison queue: the poison copy never
+    expires, so its blob must outlive the original message's expiry.
+    """
+    container.get_blob_client(reference.blob).set_blob_metadata({})
+
+
 def sweep_orphans(container, *, now: datetime | None = None) -> list[str]:
     """Delete the blobs whose message has expired (no message can refer to them any more).
 
-    Only blobs written by :func:`check_in` (they carry the expiry metadata) are touched.
+    Only blobs written by :func:`check_in` (they carry the expiry metadata) are touched;
+    a blob passed to :func:`keep` (its message went to a poison queue) is not.
     ``now`` defaults to the current time. Returns the names deleted.
     """
     now = now or datetime.now(UTC)

@@ -20,6 +20,7 @@ from labsupport.patterns.claim_check import (
     check_in,
     claim,
     complete,
+    keep,
     sweep_orphans,
 )
 from labsupport.payloads import MAX_MESSAGE_BYTES
@@ -103,6 +104,14 @@ def test_a_crash_between_the_deletes_leaves_an_orphan_that_the_sweep_removes(que
     later = datetime.now(UTC) + timedelta(hours=2)
     assert sweep_orphans(container, now=later) == [reference.blob]
     assert blob_names(container) == []
+
+
+def test_a_kept_payload_survives_the_sweep_after_its_message_expired(queue, container):
+    # Its message went to a poison queue, whose copy never expires: the payload must stay.
+    reference = check_in(queue, container, b"payload", time_to_live=3600)
+    keep(container, reference)
+    assert sweep_orphans(container, now=datetime.now(UTC) + timedelta(days=30)) == []
+    assert blob_names(container) == [reference.blob]
 
 
 def test_the_sweep_leaves_blobs_it_did_not_write(container):
