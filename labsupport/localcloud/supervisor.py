@@ -95,13 +95,14 @@ def _owned_by(pid: int, folder: StateFolder) -> bool:
 def _terminate(pid: int, folder: StateFolder, timeout: float) -> None:
     if not (pid_alive(pid) and _owned_by(pid, folder)):
         return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid):
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            break
-        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):  # it may end on its own at any moment
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while pid_alive(pid):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
 
 
 def _clear_stale(folder: StateFolder, record: Record | None) -> None:

@@ -262,3 +262,21 @@ def test_a_stale_record_never_kills_a_process_of_another_state_folder(state):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_a_process_that_exits_while_being_stopped_is_not_an_error(state, monkeypatch):
+    """Between "is it alive?" and the signal, the process may exit on its own (Azurite,
+    when the daemon stopping it was killed at its deadline): stopping it is then done."""
+    never_a_pid = int(Path("/proc/sys/kernel/pid_max").read_text())  # pids stay below it
+    folder = localcloud.StateFolder(state)
+    folder.record.write_text(json.dumps({
+        "pid": never_a_pid, "azurite_pid": never_a_pid, "ports": {"management": 1},
+        "started_at": 0, "azurite_version": "x", "state_dir": str(state),
+        "ca_bundle": "/nonexistent",
+    }))
+    monkeypatch.setattr(supervisor, "_owned_by", lambda pid, folder: True)
+    answers = iter([True])  # alive when first checked, gone by the time it is signalled
+    monkeypatch.setattr(supervisor, "pid_alive", lambda pid: next(answers, False))
+
+    assert localcloud.down(folder) is True
+    assert not folder.record.exists(), "the stopped cloud's record is removed"
