@@ -17,6 +17,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,15 +59,32 @@ class Status:
         return data
 
 
-def healthy(record: Record, timeout: float = 2.0) -> bool:
-    """True if the management plane answers /healthz over HTTPS with the lab CA."""
+def _probe(record: Record, timeout: float) -> bool | None:
+    """True if /healthz answers 200; False on any other answer or a refusal; None if no
+    answer came within ``timeout`` (a busy machine, not necessarily a dead cloud)."""
     url = f"{record.endpoints()['management']}/healthz"
     try:
         context = ssl.create_default_context(cafile=record.ca_bundle)  # the bundle may be gone
         with urllib.request.urlopen(url, context=context, timeout=timeout) as response:
             return response.status == 200
+    except TimeoutError:
+        return None
+    except urllib.error.URLError as error:
+        return None if isinstance(error.reason, TimeoutError) else False
     except (OSError, http.client.HTTPException):  # another program may hold the port now
         return False
+
+
+def healthy(record: Record, timeout: float = 2.0, patience: float = 15.0) -> bool:
+    """True if the management plane answers /healthz over HTTPS with the lab CA.
+
+    A probe that times out is repeated with ``patience`` before the cloud is judged dead:
+    a stale verdict makes ``up()`` replace a cloud other notebooks may be using.
+    """
+    answer = _probe(record, timeout)
+    if answer is None:
+        answer = _probe(record, patience)
+    return bool(answer)
 
 
 def status(folder: StateFolder) -> Status:

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import certifi
 import pytest
 
 from labsupport import localcloud
@@ -280,3 +281,36 @@ def test_a_process_that_exits_while_being_stopped_is_not_an_error(state, monkeyp
 
     assert localcloud.down(folder) is True
     assert not folder.record.exists(), "the stopped cloud's record is removed"
+
+
+def test_a_slow_health_probe_is_retried_before_the_cloud_is_called_stale(monkeypatch):
+    from labsupport.localcloud import supervisor
+
+    answers = iter([None, True])  # the first probe times out (a busy machine), then answers
+    timeouts = []
+
+    def probe(record, timeout):
+        timeouts.append(timeout)
+        return next(answers)
+
+    monkeypatch.setattr(supervisor, "_probe", probe)
+    assert supervisor.healthy(object(), timeout=2.0, patience=15.0) is True
+    assert timeouts == [2.0, 15.0]
+
+
+def test_a_probe_that_never_answers_times_out_as_none(tmp_path):
+    from labsupport.localcloud import supervisor
+    from labsupport.localcloud.state import Record
+
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        ports = {"management": port, "queue": port, "blob": port, "table": port}
+        record = Record(pid=1, azurite_pid=1, ports=ports, started_at=0,
+                        azurite_version="x", state_dir=str(tmp_path),
+                        ca_bundle=str(tmp_path / "missing.pem"))
+        # No bundle: a refusal before any network wait (False, not None).
+        assert supervisor._probe(record, 0.2) is False
+        record.ca_bundle = certifi.where()
+        assert supervisor._probe(record, 0.2) is None
