@@ -10,6 +10,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 
+from ..errors import LocalCloudError
 from .azurite import Azurite, port_accepts
 from .state import StateFolder, read_record, write_record
 from .tokens import TokenService
@@ -25,6 +26,7 @@ class Cloud:
     tokens: TokenService
     identity_header: str = field(repr=False)
     accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    closed: bool = False
     _restart_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def endpoint(self, service: str, account: str) -> str:
@@ -42,11 +44,20 @@ class Cloud:
         disk and survives. Blocks until Azurite answers again.
         """
         with self._restart_lock:
+            if self.closed:
+                raise LocalCloudError("The local cloud is shutting down; start it again "
+                                      "with `python -m labsupport up`.")
             if accounts == self.accounts:
                 return
             self.azurite.restart(accounts)
             self.accounts = dict(accounts)
             self._record_azurite_pid()
+
+    def close(self) -> None:
+        """Stop Azurite for good, waiting for a restart in progress to finish first."""
+        with self._restart_lock:
+            self.closed = True
+            self.azurite.stop()
 
     def azurite_healthy(self) -> bool:
         """True while Azurite runs and answers (or is being restarted on purpose)."""

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", exc)
         return 1
     finally:
-        cloud.azurite.stop()
+        cloud.close()
         record = read_record(folder)
         if record and record.pid == os.getpid():
             folder.record.unlink(missing_ok=True)
