@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from azure.core.exceptions import HttpResponseError
 from azure.storage.queue import QueueClient
 
-from .errors import LabError
+from .errors import LabError, first_line
 from .redact import redact
 
 STORAGE_AUDIENCE = "https://storage.azure.com"
@@ -390,7 +390,7 @@ def _explain(error: BaseException, *, queue: str | None, now: datetime) -> str:
     code, status = error_code(error), error.status_code
     request = _request(error)
     if request is None:
-        return f"{status} {code}: {str(error).splitlines()[0]}"
+        return f"{status} {code}: {first_line(error)}"
     url = urlsplit(request.url)
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
     operation = _operation(request.method, url.path, query)
@@ -432,7 +432,7 @@ def _explain(error: BaseException, *, queue: str | None, now: datetime) -> str:
             return (f"{status} {code}: the account key does not match: it was regenerated "
                     f"(rotated) or belongs to another account. Get the current key with "
                     f"list_keys.")
-    message = str(getattr(error, "message", None) or error).splitlines()[0]
+    message = first_line(getattr(error, "message", None) or error)
     return f"{status} {code}: {message}"
 
 

@@ -19,7 +19,7 @@ from importlib import metadata
 
 from . import localcloud
 from .config import LabConfig, load_config
-from .errors import LabError
+from .errors import LabError, first_line
 from .localcloud.azurite import azurite_script, azurite_version
 from .paths import project_root
 
@@ -145,7 +145,7 @@ def check_azure(config: LabConfig) -> Iterator[Finding]:
     try:
         credential.get_token("https://management.azure.com/.default")
     except Exception as error:  # noqa: BLE001 - any failure means "not logged in"
-        yield Finding(FAIL, "Azure login", str(error).splitlines()[0][:200],
+        yield Finding(FAIL, "Azure login", first_line(error)[:200],
                       "run `az login` (then `az account set --subscription <id>`)")
         return
     yield Finding(OK, "Azure login", "a management token was issued")
@@ -153,7 +153,7 @@ def check_azure(config: LabConfig) -> Iterator[Finding]:
         client = ResourceManagementClient(credential, config.subscription_id)
         next(iter(client.resource_groups.list()), None)
     except Exception as error:  # noqa: BLE001 - report whatever ARM said
-        yield Finding(FAIL, "subscription", str(error).splitlines()[0][:200],
+        yield Finding(FAIL, "subscription", first_line(error)[:200],
                       "check AZURE_SUBSCRIPTION_ID (`az account list -o table`)")
         return
     yield Finding(OK, "subscription", config.subscription_id)

@@ -29,3 +29,10 @@ class AzureLoginError(LabError):
 
 class TeardownRefused(LabError):
     """Teardown was asked to delete something the lab did not create."""
+
+
+def first_line(error: BaseException | str) -> str:
+    """The first line of an error's message, or its type's name when the message is empty."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else (type(error).__name__ if isinstance(error, BaseException)
+                                   else "")

@@ -19,7 +19,7 @@ from azure.identity import CredentialUnavailableError, DefaultAzureCredential
 
 from . import localcloud, provision
 from .config import AZURE_MANAGEMENT_URL, LabConfig, load_config
-from .errors import AzureLoginError, ConfigError, LabError
+from .errors import AzureLoginError, ConfigError, LabError, first_line
 from .logsetup import configure_logging
 from .progress import progress
 from .redact import mask
@@ -143,7 +143,7 @@ def _provision(config: LabConfig, bar) -> tuple[str, object, object, str]:
             "Could not get an Azure token. Log in with `az login` (then `az account set "
             f"--subscription {config.subscription_id}`), or set AZURE_CLIENT_ID, "
             "AZURE_TENANT_ID and AZURE_CLIENT_SECRET for a service principal. "
-            f"Details: {str(exc).splitlines()[0]}"
+            f"Details: {first_line(exc)}"
         ) from None
     except HttpResponseError as exc:
         if getattr(exc.error, "code", None) != "SubscriptionNotFound":

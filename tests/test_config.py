@@ -83,3 +83,11 @@ def test_azure_backend_uses_the_subscription():
     assert config.backend == "azure" and not config.is_local
     assert config.subscription_id == SUB
     assert config.account_name == derived_account_name("ana1", SUB)
+
+
+def test_first_line_of_an_error_never_fails():
+    from labsupport.errors import first_line
+
+    assert first_line(ValueError("bad thing\nmore detail")) == "bad thing"
+    assert first_line(ValueError("")) == "ValueError"
+    assert first_line(RuntimeError()) == "RuntimeError"

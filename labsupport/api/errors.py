@@ -29,6 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from ..errors import first_line
 from ..patterns.leases import error_code
 from ..redact import redact
 from .models import ErrorBody, FieldProblem
@@ -112,7 +113,7 @@ async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
 async def _storage_error(request: Request, exc: Exception) -> JSONResponse:
     error = from_storage(exc)
     log.warning("%s %s -> %d %s (%s)", request.method, request.url.path, error.status,
-                error.error, redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+                error.error, redact(first_line(exc)))
     headers = {"Retry-After": "5"} if error.status == 503 else None
     return _respond(error, headers)
 
