@@ -8,11 +8,12 @@ NODE_STAMP := node_modules/.installed
 # disturb a running lab nor depend on what a learner left behind.
 TEST_STATE := $(CURDIR)/.lab/test
 BUILD_STATE := $(CURDIR)/.lab/build
-# Deterministic outputs: no progress bars in tests and notebook builds.
-export LAB_PROGRESS := 0
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install browser lab test notebooks down status lint bench clean
+.PHONY: install browser lab test notebooks down status lint clean
+
+# Deterministic outputs: no progress bars in tests and notebook builds (make lab keeps them).
+test notebooks: export LAB_PROGRESS := 0
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
