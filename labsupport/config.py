@@ -93,12 +93,15 @@ def derived_account_name(prefix: str, subscription_id: str) -> str:
     return f"{prefix}{digest[:8]}"
 
 
-def _port(settings: dict[str, str], name: str) -> int | None:
-    value = settings.get(name, "").strip()
+def parse_port(name: str, value: str, lowest: int = 1024) -> int | None:
+    """The port in setting ``name`` (None when empty), or a ConfigError naming the range."""
+    value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or not 1024 <= int(value) <= 65535:
-        raise ConfigError(f"{name}={value!r} is not a port: use a number from 1024 to 65535.")
+    if not value.isdigit() or not lowest <= int(value) <= 65535:
+        raise ConfigError(
+            f"{name}={value!r} is not a port: use a number from {lowest} to 65535."
+        )
     return int(value)
 
 
@@ -160,7 +163,10 @@ def load_config(
             f"LAB_ACCOUNT_NAME={account!r} is invalid: storage account names are 3-24 "
             f"lowercase letters and digits only."
         )
-    ports = {service: _port(settings, name) for service, name in PORT_SETTINGS.items()}
+    ports = {
+        service: parse_port(name, settings.get(name, ""))
+        for service, name in PORT_SETTINGS.items()
+    }
     taken = [p for p in ports.values() if p is not None]
     if len(taken) != len(set(taken)):
         raise ConfigError(

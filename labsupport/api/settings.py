@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import parse_port
 from ..errors import ConfigError
 
 DEFAULT_QUEUE = "queue-api"
@@ -37,12 +38,8 @@ def default_queue_name(environ: dict[str, str] | None = None) -> str:
 
 def default_port(environ: dict[str, str] | None = None) -> int:
     env = os.environ if environ is None else environ
-    value = env.get(PORT_SETTING, "").strip()
-    if not value:
-        return DEFAULT_PORT
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
-        raise ConfigError(f"{PORT_SETTING}={value!r} is not a port: use a number from 1 to 65535.")
-    return int(value)
+    port = parse_port(PORT_SETTING, env.get(PORT_SETTING, ""), lowest=1)
+    return DEFAULT_PORT if port is None else port
 
 
 @dataclass(frozen=True)
