@@ -32,12 +32,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from azure.identity import DefaultAzureCredential
 from azure.storage.queue import QueueClient, QueueServiceClient
 
 from labsupport.patterns.idempotent import DedupStore
 from labsupport.patterns.poison import poison_queue_name, process_or_poison
 
-CONNECTION_ENV = "FAULT_INJECTION_CONNECTION_STRING"  # handed to workers, never printed
+ACCOUNT_URL_ENV = "FAULT_INJECTION_ACCOUNT_URL"  # workers sign in with DefaultAzureCredential
 MID_BATCH = "mid-batch"
 
 
@@ -76,9 +77,9 @@ def apply_effect(db, order_id: str) -> None:
 
 def worker(queue_name: str, db_path: str, lease: int, batch: int) -> None:
     """Consume forever (the supervisor kills us): idempotent effects, poison handling."""
-    connection = os.environ[CONNECTION_ENV]
-    queue = QueueClient.from_connection_string(connection, queue_name)
-    poison = QueueClient.from_connection_string(connection, poison_queue_name(queue_name))
+    account_url, credential = os.environ[ACCOUNT_URL_ENV], DefaultAzureCredential()
+    queue = QueueClient(account_url, queue_name, credential=credential)
+    poison = QueueClient(account_url, poison_queue_name(queue_name), credential=credential)
     store = DedupStore(db_path)
     first_in_batch = False
 
@@ -177,7 +178,7 @@ def run(lab, *, messages: int = 200, poison: int = 2, kills: int = 5, workers: i
             for body in bodies:
                 queue.send_message(json.dumps(body))
 
-            env = dict(os.environ, **{CONNECTION_ENV: lab.connection_string})
+            env = dict(os.environ, **{ACCOUNT_URL_ENV: lab.account_url})
             pool = Workers([sys.executable, str(Path(__file__).resolve()), "--worker",
                             "--queue", name, "--db", db_path, "--lease", str(lease),
                             "--batch", str(batch)], env)

@@ -3,7 +3,9 @@
 It reads the configuration, starts the local cloud when the backend is local, makes
 sure the resource group and storage account exist (through :mod:`labsupport.provision`,
 the same management-SDK code a learner would run against Azure) and hands back the
-account's endpoints, a data-plane credential and a fresh queue name for this run.
+account's endpoints, a Microsoft Entra ID credential (``DefaultAzureCredential``, on both
+backends) and a fresh queue name for this run. Account keys are fetched only when a
+lesson about them asks (``lab.account_key()``, ``lab.connection_string``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from azure.identity import CredentialUnavailableError, DefaultAzureCredential
 
@@ -40,15 +41,14 @@ def queue_name_for(topic: str) -> str:
 
 @dataclass
 class Lab:
-    """The lab's storage account as a notebook sees it. Holds a key: never print it."""
+    """The lab's storage account as a notebook sees it (no secret: keys are fetched on demand)."""
 
     config: LabConfig
     queue_name: str
     account_url: str
     blob_url: str
     management_url: str
-    management_credential: object = field(repr=False)
-    _key: str = field(repr=False)
+    credential: object = field(repr=False)
 
     @property
     def backend(self) -> str:
@@ -67,22 +67,40 @@ class Lab:
         return self.config.subscription_id
 
     @property
-    def credential(self) -> AzureNamedKeyCredential:
-        """Shared-key credential for the data plane (``QueueClient(..., credential=...)``)."""
-        return AzureNamedKeyCredential(self.account_name, self._key)
+    def management_credential(self):
+        """The credential for the management plane: the same signed-in identity."""
+        return self.credential
+
+    def async_credential(self):
+        """A new ``azure.identity.aio.DefaultAzureCredential``, for ``aio`` clients.
+
+        The same identity as :attr:`credential`; close it when done (``async with``).
+        """
+        from azure.identity.aio import DefaultAzureCredential as AsyncDefaultAzureCredential
+
+        return AsyncDefaultAzureCredential(**_credential_options(self.config))
+
+    def account_key(self) -> str:
+        """The account's first key, read through the management plane (a secret).
+
+        For the lessons about keys (01, 02) only: the data plane signs in with Entra ID.
+        """
+        storage = provision.management_clients(self.credential, self.subscription_id,
+                                               self.management_url)[1]
+        return provision.account_key(storage, self.resource_group, self.account_name)
 
     @property
     def connection_string(self) -> str:
         """The account's connection string. A secret: pass it to clients, never print it."""
         return (
             f"DefaultEndpointsProtocol=https;AccountName={self.account_name};"
-            f"AccountKey={self._key};QueueEndpoint={self.account_url};"
+            f"AccountKey={self.account_key()};QueueEndpoint={self.account_url};"
             f"BlobEndpoint={self.blob_url}"
         )
 
     @property
     def masked_key(self) -> str:
-        return mask(self._key)
+        return mask(self.account_key())
 
     def new_queue_name(self, topic: str) -> str:
         return queue_name_for(topic)
@@ -102,25 +120,59 @@ class Lab:
         return f"<Lab {self.summary()}>"
 
 
-def _local_environment(config: LabConfig) -> str:
+#: On the local backend, DefaultAzureCredential uses only the local managed identity.
+LOCAL_CREDENTIAL_CHOICE = "ManagedIdentityCredential"
+_ENVIRONMENT_IDENTITY = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
+                         "AZURE_FEDERATED_TOKEN_FILE", "AZURE_USERNAME")
+_told_about_credentials = False
+
+
+def _choose_local_credential(quiet: bool) -> None:
+    """Make every ``DefaultAzureCredential`` in this process use the local identity endpoint.
+
+    azure-identity lets a process choose its credential with ``AZURE_TOKEN_CREDENTIALS``;
+    without it, a developer's service principal (``AZURE_CLIENT_SECRET``…) or
+    ``az login`` would be tried first and reach for Microsoft's login service. Said once.
+    """
+    global _told_about_credentials
+    before = os.environ.get("AZURE_TOKEN_CREDENTIALS", "")
+    os.environ["AZURE_TOKEN_CREDENTIALS"] = LOCAL_CREDENTIAL_CHOICE
+    others = [name for name in _ENVIRONMENT_IDENTITY if os.environ.get(name)]
+    if before and before.lower() != LOCAL_CREDENTIAL_CHOICE.lower():
+        others.insert(0, f"AZURE_TOKEN_CREDENTIALS={before}")
+    if others and not quiet and not _told_about_credentials:
+        _told_about_credentials = True
+        print(f"Local backend: DefaultAzureCredential signs in with the local cloud's managed "
+              f"identity (AZURE_TOKEN_CREDENTIALS={LOCAL_CREDENTIAL_CHOICE}); "
+              f"{', '.join(others)} from your environment is not used here.")
+
+
+def _credential_options(config: LabConfig) -> dict:
+    """Locally, the managed identity has no client id (ignore a developer's AZURE_CLIENT_ID)."""
+    return {"managed_identity_client_id": None} if config.is_local else {}
+
+
+def _local_environment(config: LabConfig, quiet: bool) -> str:
     """Start the local cloud if needed and point the SDKs at it; return the ARM URL."""
     record = localcloud.up(config)
     folder = localcloud.StateFolder(config.state_dir)
     env = localcloud.client_environment(folder, record)
     os.environ["IDENTITY_ENDPOINT"] = env["IDENTITY_ENDPOINT"]
     os.environ["IDENTITY_HEADER"] = env["IDENTITY_HEADER"]
+    _choose_local_credential(quiet)
     trust_bundle(folder.certificates.bundle, folder.certificates.ca)
     return env["LAB_MANAGEMENT_ENDPOINT"]
 
 
-def _provision(config: LabConfig, bar) -> tuple[str, object, object, str]:
+def _provision(config: LabConfig, bar, quiet: bool) -> tuple[str, object, object]:
     """Point the SDKs at the backend and ensure the resource group and account.
 
-    Returns the management URL, the management credential, the account and its key.
+    Returns the management URL, the (Entra ID) credential and the storage account.
     """
     bar.set_postfix_str("local cloud" if config.is_local else "Azure credential")
-    management_url = _local_environment(config) if config.is_local else AZURE_MANAGEMENT_URL
-    credential = DefaultAzureCredential()
+    management_url = (_local_environment(config, quiet) if config.is_local
+                      else AZURE_MANAGEMENT_URL)
+    credential = DefaultAzureCredential(**_credential_options(config))
     resources, storage = provision.management_clients(
         credential, config.subscription_id, management_url
     )
@@ -133,8 +185,6 @@ def _provision(config: LabConfig, bar) -> tuple[str, object, object, str]:
         account = provision.ensure_storage_account(
             storage, config.resource_group, config.account_name, config.location
         )
-        bar.update()
-        key = provision.account_key(storage, config.resource_group, config.account_name)
         bar.update()
     except (ClientAuthenticationError, CredentialUnavailableError) as exc:
         if config.is_local:
@@ -153,7 +203,7 @@ def _provision(config: LabConfig, bar) -> tuple[str, object, object, str]:
             "AZURE_SUBSCRIPTION_ID in lab.env: `az account list -o table` lists yours (if it "
             "is in another directory, `az login --tenant <tenant id>` first)."
         ) from None
-    return management_url, credential, account, key
+    return management_url, credential, account
 
 
 def connect(topic: str = "lab", *, quiet: bool = False, config: LabConfig | None = None) -> Lab:
@@ -165,16 +215,15 @@ def connect(topic: str = "lab", *, quiet: bool = False, config: LabConfig | None
     config = config or load_config()
     configure_logging(config.state_dir / "logs")
     queue_name = queue_name_for(topic)
-    with progress(4, "Preparing the lab") as bar:
-        management_url, credential, account, key = _provision(config, bar)
+    with progress(3, "Preparing the lab") as bar:
+        management_url, credential, account = _provision(config, bar, quiet)
     lab = Lab(
         config=config,
         queue_name=queue_name,
         account_url=account.primary_endpoints.queue.rstrip("/"),
         blob_url=account.primary_endpoints.blob.rstrip("/"),
         management_url=management_url,
-        management_credential=credential,
-        _key=key,
+        credential=credential,
     )
     if not quiet:
         print(lab.summary())

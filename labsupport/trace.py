@@ -1,47 +1,29 @@
-"""Tracing what the SDK does: count HTTP requests, record queue operations."""
+"""Tracing a demo: who sent, received, updated and deleted which message, and when.
+
+A :class:`Tracer` hands each *actor* of a demo its own ``QueueClient`` — the SDK's class,
+with the tracer's :class:`~labsupport.wire.WireLog` in the client's ``raw_request_hook``
+and ``raw_response_hook`` — and turns what crossed the wire into events for tables,
+stories and timelines. Nothing is wrapped: every call, pager and error is the SDK's own.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from azure.core.exceptions import HttpResponseError
 
-from .patterns.leases import error_code, is_stale_lease
-
-
-class RequestCounter:
-    """Counts the HTTP requests a client sends, by method.
-
-    Pass it as ``raw_request_hook`` when building a client::
-
-        counter = RequestCounter()
-        queue = QueueClient(url, name, credential=cred, raw_request_hook=counter)
-    """
-
-    def __init__(self) -> None:
-        self.by_method: Counter[str] = Counter()
-
-    def __call__(self, request) -> None:
-        self.by_method[request.http_request.method] += 1
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_method.values())
-
-    def reset(self) -> None:
-        self.by_method.clear()
-
-    def __repr__(self) -> str:
-        detail = ", ".join(f"{m} {n}" for m, n in sorted(self.by_method.items()))
-        return f"{self.total} request(s)" + (f" ({detail})" if detail else "")
-
-
-# --- Recording what happens to messages -------------------------------------------------
+from .patterns.leases import STALE_LEASE_ERRORS, error_code
+from .wire import Exchange, RequestCounter, WireLog
 
 SEVEN_DAYS = 7 * 24 * 3600
+DEFAULT_LEASE = 30  # the service's visibility timeout when a receive names none
+
+#: The columns of :meth:`Tracer.frame`, in order.
+FRAME_COLUMNS = ["t", "actor", "operation", "message", "dequeue_count", "lease", "visible_at",
+                 "expires_at", "outcome"]
 
 
 @dataclass
@@ -57,40 +39,59 @@ class Event:
     visible_at: float | None = None  # when the message becomes visible again (seconds)
     expires_at: float | None = None  # when its time to live runs out (seconds)
     outcome: str = "ok"
+    message_id: str | None = None   # the service's id (kept out of tables and stories)
+    next_visible_on: datetime | None = None  # the service's own time for visible_at
+
+
+def describe_failure(status: int | None, code: str, *, expired: bool = False) -> str:
+    """A short, stable outcome for a failed request, e.g. ``stale pop receipt (404 …)``."""
+    detail = f"{status} {code}".strip() if status is not None else "no answer"
+    if expired and status == 404:
+        return f"expired ({detail})"
+    if (status, code) in STALE_LEASE_ERRORS:
+        return f"stale pop receipt ({detail})"
+    return f"error ({detail})"
 
 
 def describe_error(error: BaseException, *, expired: bool = False) -> str:
-    """A short, stable outcome for a failed call.
-
-    E.g. ``stale pop receipt (400 PopReceiptMismatch)`` or ``expired (404 MessageNotFound)``.
-    """
+    """:func:`describe_failure` for an exception the SDK raised."""
     if not isinstance(error, HttpResponseError):
         return f"error ({type(error).__name__})"
-    status, code = error.status_code, error_code(error)
-    detail = f"{status} {code}".strip()
-    if expired and status == 404:
-        return f"expired ({detail})"
-    if is_stale_lease(error):
-        return f"stale pop receipt ({detail})"
-    return f"error ({detail})"
+    return describe_failure(error.status_code, error_code(error), expired=expired)
+
+
+def traced_client(queue, log: WireLog):
+    """A new client of ``queue``'s own class and queue, whose requests ``log`` records.
+
+    Works for ``azure.storage.queue.QueueClient`` and its ``aio`` twin; keeps the queue's
+    URL (with a SAS, if it has one), credential, API version and message encoding.
+    """
+    return type(queue).from_queue_url(
+        queue.url,
+        credential=queue.credential,
+        api_version=queue.api_version,
+        message_encode_policy=getattr(queue, "_message_encode_policy", None),
+        message_decode_policy=getattr(queue, "_message_decode_policy", None),
+        **log.hooks,
+    )
 
 
 class Tracer:
     """Records the queue calls of a demo, actor by actor, for tables and timelines.
 
-    Wrap a ``QueueClient`` once per actor; the wrapper has the same methods, so the code
-    in a notebook stays the code you would write::
+    ``client(queue, actor)`` returns a real ``QueueClient`` for ``actor``; use it exactly
+    as ``queue``::
 
         tracer = Tracer()
         producer = tracer.client(queue, "producer")
         consumer = tracer.client(queue, "consumer-1")
         producer.send_message("A")
-        message = consumer.receive_message(visibility_timeout=2)
-        consumer.delete_message(message)
+        for message in consumer.receive_messages(max_messages=1, messages_per_page=1):
+            consumer.delete_message(message)
         tracer.table()      # who did what, without times, ids or pop receipts
 
-    Messages are labelled by their content (or ``label=`` on send, or ``labeler``).
-    Thread-safe: competing consumers may share one tracer.
+    Messages are labelled by their text (or by ``labeler(text)``). Thread-safe:
+    competing consumers may share one tracer.
     """
 
     def __init__(self, labeler=None, clock=time.monotonic) -> None:
@@ -100,6 +101,7 @@ class Tracer:
         self._labels: dict[str, str] = {}
         self._expiry: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._logs: list[WireLog] = []
         self.events: list[Event] = []
 
     # -- recording ---------------------------------------------------------------------
@@ -107,13 +109,38 @@ class Tracer:
         """Seconds since the tracer started."""
         return self._clock() - self._start
 
-    def client(self, queue, actor: str, *, send_as: str = "send") -> TracedQueue:
-        """``queue`` (a QueueClient) as seen by ``actor``: every call is recorded.
+    def log(self, actor: str, *, queue: str | None = None, send_as: str = "send") -> WireLog:
+        """A :class:`WireLog` whose exchanges become ``actor``'s events in this tracer.
 
-        ``send_as`` names what a send to this queue means in the story, e.g.
-        ``"copy to poison"`` for a poison queue.
+        ``send_as`` names what a send means in the story, e.g. ``"copy to poison"`` for a
+        send to a poison queue.
         """
-        return TracedQueue(queue, actor, self, send_as=send_as)
+        log = WireLog(actor, queue=queue, clock=self.now,
+                      on_exchange=lambda exchange: self._observe(exchange, send_as))
+        with self._lock:
+            self._logs.append(log)
+        return log
+
+    def hooks(self, actor: str, *, queue: str | None = None, send_as: str = "send") -> dict:
+        """The SDK hooks for a client you build yourself: ``QueueClient(..., **hooks)``."""
+        return self.log(actor, queue=queue, send_as=send_as).hooks
+
+    def client(self, queue, actor: str, *, send_as: str = "send"):
+        """A new ``QueueClient`` (same class as ``queue``) whose calls ``actor`` makes."""
+        return traced_client(queue, self.log(actor, queue=queue.queue_name, send_as=send_as))
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """Every request the traced clients sent, in the order they were sent."""
+        with self._lock:
+            logs = list(self._logs)
+        return sorted((e for log in logs for e in log.snapshot()), key=lambda e: e.sent)
+
+    def requests(self) -> RequestCounter:
+        """The traced clients' requests, counted by method (a snapshot)."""
+        counter = RequestCounter()
+        counter.exchanges.extend(self.exchanges)
+        return counter
 
     def record(self, actor: str, operation: str, message: str, *, t: float | None = None,
                **fields) -> Event:
@@ -127,30 +154,98 @@ class Tracer:
     def label(self, message) -> str:
         """The label of a message (or receipt, or message id) this tracer has seen."""
         message_id = getattr(message, "id", message)
-        if message_id in self._labels:
-            return self._labels[message_id]
-        content = getattr(message, "content", None)
-        return self._labeler(content) if content is not None else "?"
-
-    def _remember(self, message, label: str, expires_at: float | None) -> None:
         with self._lock:
-            self._labels[message.id] = label
-            if expires_at is not None:
-                self._expiry[message.id] = expires_at
+            if message_id in self._labels:
+                return self._labels[message_id]
+        content = getattr(message, "content", None)
+        return self._label_text(content) if content is not None else "?"
 
-    def _expired(self, message_id: str, t: float) -> bool:
-        expires_at = self._expiry.get(message_id)
+    def _label_text(self, text: str | None) -> str:
+        if text is None:
+            return "?"
+        try:
+            return str(self._labeler(text))
+        except Exception:  # a message the labeler cannot read is labelled by its text
+            return text if len(text) <= 24 else text[:23] + "…"
+
+    def _remember(self, message_id: str, label: str, expires_at: float | None) -> None:
+        with self._lock:
+            self._labels.setdefault(message_id, label)
+            if expires_at is not None:
+                self._expiry.setdefault(message_id, expires_at)
+
+    def _known(self, message_id: str | None) -> str:
+        with self._lock:
+            return self._labels.get(message_id, "?")
+
+    def _expired(self, message_id: str | None, t: float) -> bool:
+        with self._lock:
+            expires_at = self._expiry.get(message_id)
         return expires_at is not None and t >= expires_at
 
+    def _observe(self, exchange: Exchange, send_as: str) -> None:
+        """Turn one exchange into events (only message operations make events)."""
+        op, t, actor = exchange.operation, exchange.sent, exchange.actor
+        if op == "send":
+            self._observe_send(exchange, send_as)
+        elif op == "receive" and exchange.ok:
+            lease = _seconds(exchange.query.get("visibilitytimeout"), DEFAULT_LEASE)
+            for message in exchange.messages:
+                label = self._label_text(message.text)
+                self._remember(message.id, label, _local_expiry(exchange, message))
+                self.record(actor, "receive", self._known(message.id), t=t,
+                            dequeue_count=message.dequeue_count, lease=lease,
+                            visible_at=t + lease, message_id=message.id,
+                            next_visible_on=message.next_visible_on)
+        elif op in ("update", "delete"):
+            label = self._known(exchange.message_id)
+            if not exchange.ok:
+                outcome = describe_failure(exchange.status, exchange.error_code,
+                                           expired=self._expired(exchange.message_id, t))
+                self.record(actor, op, label, t=t, outcome=outcome,
+                            message_id=exchange.message_id,
+                            lease=(_seconds(exchange.query.get("visibilitytimeout"), 0)
+                                   if op == "update" else None))
+            elif op == "update":
+                lease = _seconds(exchange.query.get("visibilitytimeout"), 0)
+                self.record(actor, "update", label, t=t, lease=lease, visible_at=t + lease,
+                            message_id=exchange.message_id,
+                            next_visible_on=exchange.next_visible_on)
+            else:
+                self.record(actor, "delete", label, t=t, message_id=exchange.message_id)
+
+    def _observe_send(self, exchange: Exchange, send_as: str) -> None:
+        t, actor = exchange.sent, exchange.actor
+        label = self._label_text(exchange.request_text)
+        if not exchange.ok:
+            self.record(actor, send_as, label, t=t,
+                        outcome=describe_failure(exchange.status, exchange.error_code))
+            return
+        if send_as != "send":  # a copy to another queue: a noted event on this message's row
+            self.record(actor, send_as, label, t=t)
+            return
+        delay = _seconds(exchange.query.get("visibilitytimeout"), 0)
+        ttl = _seconds(exchange.query.get("messagettl"), SEVEN_DAYS)
+        expires_at = None if ttl == -1 else t + ttl
+        sent = exchange.messages[0] if exchange.messages else None
+        if sent is not None:
+            self._remember(sent.id, label, expires_at)
+        self.record(actor, "send", label, t=t, lease=delay or None, visible_at=t + delay,
+                    expires_at=expires_at, message_id=sent.id if sent else None,
+                    next_visible_on=sent.next_visible_on if sent else None)
+
     # -- reading -----------------------------------------------------------------------
+    def _sorted(self) -> list[Event]:
+        with self._lock:
+            return sorted(self.events, key=lambda e: e.t)
+
     def frame(self):
         """Every event as a pandas DataFrame, with times (for plots and analysis)."""
         import pandas as pd
 
-        columns = [f.name for f in fields(Event)]
-        with self._lock:
-            rows = [asdict(e) for e in sorted(self.events, key=lambda e: e.t)]
-        frame = pd.DataFrame(rows, columns=columns)
+        rows = [{k: v for k, v in asdict(e).items() if k in FRAME_COLUMNS}
+                for e in self._sorted()]
+        frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
         frame["dequeue_count"] = frame["dequeue_count"].astype("Int64")
         return frame
 
@@ -158,8 +253,6 @@ class Tracer:
         """Who did what, in order, without times, ids or pop receipts (stable output)."""
         import pandas as pd
 
-        with self._lock:
-            events = sorted(self.events, key=lambda e: e.t)
         rows = [{
             "actor": e.actor,
             "operation": e.operation,
@@ -167,7 +260,7 @@ class Tracer:
             "dequeue count": "" if e.dequeue_count is None else e.dequeue_count,
             "visible from": _visible_from(e),
             "outcome": e.outcome,
-        } for e in events]
+        } for e in self._sorted()]
         table = pd.DataFrame(rows, columns=["actor", "operation", "message", "dequeue count",
                                             "visible from", "outcome"])
         table.index = range(1, len(table) + 1)
@@ -175,15 +268,11 @@ class Tracer:
 
     def messages(self) -> list[str]:
         """Message labels in the order they first appear."""
-        with self._lock:
-            events = sorted(self.events, key=lambda e: e.t)
-        return list(dict.fromkeys(e.message for e in events))
+        return list(dict.fromkeys(e.message for e in self._sorted()))
 
     def processed(self) -> list[str]:
         """Labels in the order their messages were deleted successfully (processing order)."""
-        with self._lock:
-            events = sorted(self.events, key=lambda e: e.t)
-        return [e.message for e in events if e.operation == "delete" and e.outcome == "ok"]
+        return [e.message for e in self._sorted() if e.operation == "delete" and e.outcome == "ok"]
 
     def story(self) -> list[str]:
         """One line per message: what happened to it, in order (no times).
@@ -192,9 +281,8 @@ class Tracer:
         deleted it.
         """
         now = self.now()
-        with self._lock:
-            events = list(self.events)
-        deleted = {}
+        events = self._sorted()
+        deleted: dict[str, float] = {}
         for e in events:
             if e.operation == "delete" and e.outcome == "ok":
                 deleted.setdefault(e.message, e.t)
@@ -203,15 +291,32 @@ class Tracer:
                    if e.operation == "send" and e.outcome == "ok" and e.expires_at is not None
                    and e.expires_at <= min(now, deleted.get(e.message, now))]
         events.sort(key=lambda e: e.t)
-        lines = []
-        for label in self.messages():
-            steps = [_step(e) for e in events if e.message == label]
-            lines.append(f"{label}: " + " → ".join(steps))
-        return lines
+        return [f"{label}: " + " → ".join(_step(e) for e in events if e.message == label)
+                for label in self.messages()]
 
     def print_story(self) -> None:
         for line in self.story():
             print(line)
+
+
+def _seconds(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def _local_expiry(exchange: Exchange, message) -> float | None:
+    """When ``message`` expires on the tracer's clock, from the service's own times.
+
+    The service's ``Date`` header and the message's expiry are on the same clock, so
+    their difference holds whatever the skew between this machine and the service.
+    """
+    if message.expires_on is None or exchange.service_time is None:
+        return None
+    if message.expires_on.year >= 9999:
+        return None
+    return exchange.answered + (message.expires_on - exchange.service_time).total_seconds()
 
 
 def _visible_from(event: Event) -> str:
@@ -240,91 +345,5 @@ def _step(event: Event) -> str:
     return f"{op} ({who})"
 
 
-class TracedQueue:
-    """A ``QueueClient`` whose send/receive/update/delete calls are recorded by a Tracer.
-
-    Other attributes (``peek_messages``, ``get_queue_properties``…) pass straight through.
-    ``receive_messages`` returns a list (the SDK returns a lazy pager) so that what was
-    received is recorded at once.
-    """
-
-    def __init__(self, queue, actor: str, tracer: Tracer, *, send_as: str = "send") -> None:
-        self._queue = queue
-        self.actor = actor
-        self.tracer = tracer
-        self.send_as = send_as
-
-    def __getattr__(self, name):
-        return getattr(self._queue, name)
-
-    def send_message(self, content, *, label: str | None = None, **kwargs):
-        tracer, t = self.tracer, self.tracer.now()
-        name = label or tracer._labeler(content)
-        delay = kwargs.get("visibility_timeout") or 0
-        ttl = kwargs.get("time_to_live")
-        ttl = SEVEN_DAYS if ttl is None else ttl
-        expires_at = None if ttl == -1 else t + ttl
-        try:
-            sent = self._queue.send_message(content, **kwargs)
-        except HttpResponseError as error:
-            tracer.record(self.actor, self.send_as, name, t=t, outcome=describe_error(error))
-            raise
-        if self.send_as != "send":  # a copy to another queue: a noted event on this row
-            tracer.record(self.actor, self.send_as, name, t=t)
-            return sent
-        tracer._remember(sent, name, expires_at)
-        tracer.record(self.actor, "send", name, t=t, lease=delay or None,
-                      visible_at=t + delay, expires_at=expires_at)
-        return sent
-
-    def _received(self, t: float, message, lease: float) -> None:
-        tracer = self.tracer
-        name = tracer.label(message)
-        tracer._remember(message, name, None)
-        tracer.record(self.actor, "receive", name, t=t, dequeue_count=message.dequeue_count,
-                      lease=lease, visible_at=t + lease)
-
-    def receive_messages(self, **kwargs) -> list:
-        t = self.tracer.now()
-        lease = kwargs.get("visibility_timeout") or 30
-        messages = list(self._queue.receive_messages(**kwargs))
-        for message in messages:
-            self._received(t, message, lease)
-        return messages
-
-    def receive_message(self, **kwargs):
-        t = self.tracer.now()
-        lease = kwargs.get("visibility_timeout") or 30
-        message = self._queue.receive_message(**kwargs)
-        if message is not None:
-            self._received(t, message, lease)
-        return message
-
-    def update_message(self, message, pop_receipt=None, content=None, **kwargs):
-        tracer, t = self.tracer, self.tracer.now()
-        name = tracer.label(message)
-        lease = kwargs.get("visibility_timeout") or 0
-        try:
-            updated = self._queue.update_message(message, pop_receipt, content, **kwargs)
-        except HttpResponseError as error:
-            expired = tracer._expired(getattr(message, "id", message), t)
-            tracer.record(self.actor, "update", name, t=t, lease=lease,
-                          outcome=describe_error(error, expired=expired))
-            raise
-        tracer.record(self.actor, "update", name, t=t, lease=lease, visible_at=t + lease)
-        return updated
-
-    def delete_message(self, message, pop_receipt=None, **kwargs) -> None:
-        tracer, t = self.tracer, self.tracer.now()
-        name = tracer.label(message)
-        try:
-            self._queue.delete_message(message, pop_receipt, **kwargs)
-        except HttpResponseError as error:
-            expired = tracer._expired(getattr(message, "id", message), t)
-            tracer.record(self.actor, "delete", name, t=t,
-                          outcome=describe_error(error, expired=expired))
-            raise
-        tracer.record(self.actor, "delete", name, t=t)
-
-    def __repr__(self) -> str:
-        return f"<TracedQueue {self._queue.queue_name} as {self.actor}>"
+__all__ = ["Event", "RequestCounter", "Tracer", "describe_error", "describe_failure",
+           "traced_client"]

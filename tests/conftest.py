@@ -79,7 +79,7 @@ def container(lab, request):
 
 @pytest.fixture(scope="session")
 def service(lab):
-    """The lab account's QueueServiceClient (shared key)."""
+    """The lab account's QueueServiceClient (Entra ID)."""
     from azure.storage.queue import QueueServiceClient
 
     return QueueServiceClient(lab.account_url, credential=lab.credential)
@@ -90,4 +90,22 @@ def key(lab):
     """The lab account's key, wrapped so it never shows in reprs or pytest output."""
     from labsupport.redact import Secret
 
-    return Secret(lab.credential.named_key.key)
+    return Secret(lab.account_key())
+
+
+@pytest.fixture(scope="session")
+def key_service(lab):
+    """The account's QueueServiceClient signed with its key: Get/Set Queue ACL (stored access
+    policies) accept Shared Key only, on Azure as on Azurite."""
+    from azure.core.credentials import AzureNamedKeyCredential
+    from azure.storage.queue import QueueServiceClient
+
+    return QueueServiceClient(lab.account_url,
+                              credential=AzureNamedKeyCredential(lab.account_name,
+                                                                 lab.account_key()))
+
+
+@pytest.fixture
+def key_queue(key_service, queue):
+    """The test's queue, through a client signed with the account key."""
+    return key_service.get_queue_client(queue.queue_name)

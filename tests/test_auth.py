@@ -141,10 +141,10 @@ def test_missing_permission_is_named(lab, queue, key):
     assert "the SAS allows 'a' but receive needs 'p'" in explain(error)
 
 
-def test_revoked_policy_is_explained(lab, queue, key):
-    queue.set_queue_access_policy({"workers": AccessPolicy(permission="p", expiry=soon(60))})
+def test_revoked_policy_is_explained(lab, queue, key, key_queue):
+    key_queue.set_queue_access_policy({"workers": AccessPolicy(permission="p", expiry=soon(60))})
     sas = generate_queue_sas(lab.account_name, queue.queue_name, key, policy_id="workers")
-    queue.set_queue_access_policy({})
+    key_queue.set_queue_access_policy({})
     error = refused(QueueClient(lab.account_url, queue.queue_name, credential=sas).receive_message)
     assert "stored access policy 'workers'" in explain(error)
 

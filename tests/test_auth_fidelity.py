@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import HttpResponseError
 from azure.identity import DefaultAzureCredential
 from azure.mgmt.storage import StorageManagementClient
@@ -129,19 +130,19 @@ def test_sas_url_works_with_from_queue_url_and_client_url_carries_the_signature(
 # ------------------------------------------------------------------ stored access policy
 
 
-def test_stored_policy_grants_and_deleting_it_revokes_at_once(lab, queue, key):
+def test_stored_policy_grants_and_deleting_it_revokes_at_once(lab, queue, key, key_queue):
     """Azure applies a policy change within 30 s; Azurite applies it immediately."""
     queue.send_message("job")
-    queue.set_queue_access_policy({"workers": AccessPolicy(permission="p", expiry=soon(60))})
+    key_queue.set_queue_access_policy({"workers": AccessPolicy(permission="p", expiry=soon(60))})
     sas = generate_queue_sas(lab.account_name, queue.queue_name, key, policy_id="workers")
     worker = sas_client(lab, queue, sas)
     assert worker.receive_message(visibility_timeout=1).content == "job"
-    queue.set_queue_access_policy({})
+    key_queue.set_queue_access_policy({})
     assert refusal(lambda: worker.receive_message()) == (403, "AuthenticationFailed")
 
 
-def test_sas_may_not_repeat_what_its_policy_sets(lab, queue, key):
-    queue.set_queue_access_policy({"workers": AccessPolicy(permission="p", expiry=soon(60))})
+def test_sas_may_not_repeat_what_its_policy_sets(lab, queue, key, key_queue):
+    key_queue.set_queue_access_policy({"workers": AccessPolicy(permission="p", expiry=soon(60))})
     sas = generate_queue_sas(lab.account_name, queue.queue_name, key, policy_id="workers",
                              permission="p")
     assert refusal(lambda: sas_client(lab, queue, sas).receive_message()) == (
@@ -225,7 +226,10 @@ def test_regenerating_a_key_revokes_the_sas_it_signed(lab, queue):
     storage.storage_accounts.regenerate_key(lab.resource_group, lab.account_name, rotate)
     assert refusal(lambda: producer.send_message("after rotation")) == (
         403, "AuthenticationFailed")
-    queue.send_message("key1 still works")  # the lab's own client signs with key1
+    key1_client = QueueClient(lab.account_url, queue.queue_name,
+                              credential=AzureNamedKeyCredential(lab.account_name,
+                                                                 lab.account_key()))
+    key1_client.send_message("key1 still works")
 
 
 # ---------------------------------------------------------------------------- Entra ID
@@ -269,7 +273,7 @@ def test_user_delegation_key_is_not_emulated(lab):
 def test_wrong_account_key_gets_400_invalid_authentication_info_in_azurite(lab):
     """Azure answers 403 AuthenticationFailed ("The MAC signature … is not the same as any
     computed signature"); Azurite answers 400 InvalidAuthenticationInfo."""
-    key = lab.credential.named_key.key
+    key = lab.account_key()
     cut_short = lab.connection_string.replace(key, key[:60])
     client = QueueServiceClient.from_connection_string(cut_short)
     assert refusal(lambda: list(client.list_queues())) == (400, "InvalidAuthenticationInfo")

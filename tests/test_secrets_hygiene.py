@@ -144,8 +144,9 @@ def test_a_malformed_lab_env_line_does_not_echo_a_key(tmp_path):
 
 
 def test_lab_shows_no_key_in_any_form(lab):
-    key = lab.credential.named_key.key
-    for text in (repr(lab), str(lab), lab.summary(), repr(lab.config), lab.masked_key):
+    key = lab.account_key()
+    for text in (repr(lab), str(lab), lab.summary(), repr(lab.config), lab.masked_key,
+                 repr(lab.credential)):
         assert not leaks(text, key)
 
 

@@ -1,12 +1,22 @@
-"""Tracing: RequestCounter, and the Tracer that records queue calls for tables and timelines."""
+"""Tracing: the Tracer hands out real QueueClients and records what crossed the wire."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from azure.core.exceptions import HttpResponseError
-from azure.storage.queue import QueueClient
+from azure.core.paging import ItemPaged
+from azure.storage.queue import (
+    QueueClient,
+    QueueSasPermissions,
+    TextBase64DecodePolicy,
+    TextBase64EncodePolicy,
+    generate_queue_sas,
+)
+from azure.storage.queue.aio import QueueClient as AsyncQueueClient
 
-from labsupport.trace import RequestCounter, Tracer, describe_error
+from labsupport.trace import Tracer, describe_error, describe_failure
 from labsupport.waits import wait_until_expired
 
 
@@ -14,16 +24,6 @@ def http_error(status, code):
     error = HttpResponseError(message="boom")
     error.status_code, error.error_code = status, code
     return error
-
-
-def test_request_counter_counts_requests_by_method(queue):
-    counter = RequestCounter()
-    counted = QueueClient(queue.url.rsplit("/", 1)[0], queue.queue_name,
-                          credential=queue.credential, raw_request_hook=counter)
-    counted.send_message("x")
-    counted.peek_messages()
-    assert (counter.total, dict(counter.by_method)) == (2, {"POST": 1, "GET": 1})
-    assert repr(counter) == "2 request(s) (GET 1, POST 1)"
 
 
 def test_describe_error_names_stale_receipts_expiry_and_other_errors():
@@ -35,6 +35,17 @@ def test_describe_error_names_stale_receipts_expiry_and_other_errors():
         "expired (404 MessageNotFound)")
     assert describe_error(http_error(409, "QueueBeingDeleted")) == "error (409 QueueBeingDeleted)"
     assert describe_error(ValueError("x")) == "error (ValueError)"
+    assert describe_failure(None, "") == "error (no answer)"
+
+
+def test_a_traced_client_is_the_sdks_own_client_and_pager(queue):
+    tracer = Tracer()
+    consumer = tracer.client(queue, "consumer")
+    assert type(consumer) is QueueClient
+    assert (consumer.queue_name, consumer.url) == (queue.queue_name, queue.url)
+    pager = consumer.receive_messages(max_messages=1, messages_per_page=1)
+    assert isinstance(pager, ItemPaged)
+    assert not hasattr(pager, "__len__")     # what the SDK returns, lazy: no len(), no [0]
 
 
 def test_a_traced_scenario_gives_a_table_without_times_ids_or_pop_receipts(queue):
@@ -44,8 +55,9 @@ def test_a_traced_scenario_gives_a_table_without_times_ids_or_pop_receipts(queue
     producer.send_message("B", visibility_timeout=5)
     first = consumer.receive_message(visibility_timeout=10)
     consumer.update_message(first, visibility_timeout=0)      # give the lease back
-    again = consumer.receive_messages(max_messages=1, visibility_timeout=10)[0]
-    consumer.delete_message(again)
+    for again in consumer.receive_messages(max_messages=1, messages_per_page=1,
+                                           visibility_timeout=10):
+        consumer.delete_message(again)
     table = tracer.table()
     assert list(table.columns) == ["actor", "operation", "message", "dequeue count",
                                    "visible from", "outcome"]
@@ -61,6 +73,32 @@ def test_a_traced_scenario_gives_a_table_without_times_ids_or_pop_receipts(queue
     assert sent.id not in text and first.pop_receipt not in text
     assert list(tracer.frame().columns) == ["t", "actor", "operation", "message", "dequeue_count",
                                             "lease", "visible_at", "expires_at", "outcome"]
+    assert {e.message_id for e in tracer.events if e.message == "A"} == {sent.id}
+
+
+def test_events_come_from_the_wire_with_the_services_ids_and_times(queue):
+    tracer = Tracer()
+    producer, consumer = tracer.client(queue, "producer"), tracer.client(queue, "consumer")
+    sent = producer.send_message("A", time_to_live=60)
+    received = consumer.receive_message(visibility_timeout=10)
+    send, receive = tracer.events
+    assert (send.message_id, receive.message_id) == (sent.id, sent.id)
+    assert receive.next_visible_on == received.next_visible_on
+    assert send.expires_at == pytest.approx(send.t + 60)
+    operations = [(e.actor, e.operation, e.status) for e in tracer.exchanges]
+    assert operations == [("producer", "send", 201), ("consumer", "receive", 200)]
+    assert tracer.exchanges[1].query == {"numofmessages": "1", "visibilitytimeout": "10"}
+
+
+def test_peeks_and_queue_calls_are_requests_but_not_message_events(queue):
+    tracer = Tracer()
+    watcher = tracer.client(queue, "watcher")
+    watcher.send_message("A")
+    list(watcher.peek_messages(max_messages=32))
+    watcher.get_queue_properties()
+    assert [e.operation for e in tracer.events] == ["send"]
+    assert [e.operation for e in tracer.exchanges] == ["send", "peek", "properties"]
+    assert repr(tracer.requests()) == "3 request(s) (GET 2, POST 1)"
 
 
 def test_story_and_processing_order_describe_each_message(queue):
@@ -96,15 +134,27 @@ def test_a_delete_after_the_time_to_live_is_recorded_as_expired(queue):
     assert tracer.events[-1].outcome == "expired (404 MessageNotFound)"
 
 
-def test_labels_come_from_send_or_the_labeler(queue):
-    tracer = Tracer(labeler=lambda content: content.upper())
+def test_expiry_of_a_message_sent_untraced_comes_from_the_services_clock(queue):
+    tracer = Tracer()
+    consumer = tracer.client(queue, "consumer")
+    sent = queue.send_message("report", time_to_live=2)   # not traced
+    message = consumer.receive_message(visibility_timeout=10)
+    wait_until_expired(sent)
+    with pytest.raises(HttpResponseError):
+        consumer.delete_message(message)
+    assert tracer.events[-1].outcome == "expired (404 MessageNotFound)"
+
+
+def test_labels_come_from_the_labeler_and_survive_a_labeler_that_fails(queue):
+    tracer = Tracer(labeler=lambda content: content.split(":")[1].upper())
     client = tracer.client(queue, "p")
-    client.send_message("x1", label="first")
-    queue.send_message("y")               # not traced: labelled by its content on receive
-    received = client.receive_messages(max_messages=2, messages_per_page=2, visibility_timeout=10)
-    assert [tracer.label(m) for m in received] == ["first", "Y"]
-    tracer.record("p", "crash", "first")
-    assert tracer.messages() == ["first", "Y"]
+    client.send_message("order:x1")
+    queue.send_message("no colon here")     # not traced: labelled by its text on receive
+    received = list(client.receive_messages(max_messages=2, messages_per_page=2,
+                                            visibility_timeout=10))
+    assert [tracer.label(m) for m in received] == ["X1", "no colon here"]
+    tracer.record("p", "crash", "X1")
+    assert tracer.messages() == ["X1", "no colon here"]
     assert tracer.events[-1].operation == "crash"
 
 
@@ -151,3 +201,48 @@ def test_a_send_to_another_queue_can_be_named_for_the_story(queue, lab):
     assert tracer.story() == [
         "bad: sent by worker → received by worker (dequeue 1) → copy to poison (worker) → "
         "deleted by worker"]
+
+
+def test_a_traced_client_keeps_the_queues_encoding(queue, lab):
+    encoded = QueueClient(lab.account_url, queue.queue_name, credential=lab.credential,
+                          message_encode_policy=TextBase64EncodePolicy(),
+                          message_decode_policy=TextBase64DecodePolicy())
+    tracer = Tracer()
+    client = tracer.client(encoded, "producer")
+    client.send_message("héllo")
+    assert [m.content for m in queue.peek_messages()] == ["aMOpbGxv"]   # base64 on the wire
+    assert client.receive_message().content == "héllo"
+
+
+def test_a_sas_client_stays_a_sas_client(queue, lab):
+    sas = generate_queue_sas(lab.account_name, queue.queue_name, lab.account_key(),
+                             permission=QueueSasPermissions(add=True), expiry=_soon())
+    producer = QueueClient(lab.account_url, queue.queue_name, credential=sas)
+    tracer = Tracer()
+    traced = tracer.client(producer, "producer")
+    traced.send_message("with a SAS")
+    with pytest.raises(HttpResponseError):
+        traced.peek_messages()          # the SAS allows add only
+    assert [(e.operation, e.status) for e in tracer.exchanges] == [("send", 201), ("peek", 403)]
+    assert all("sig" not in e.query for e in tracer.exchanges)
+
+
+def test_an_async_client_is_traced_as_an_async_client(queue, lab):
+    tracer = Tracer()
+
+    async def scenario():
+        async with lab.async_credential() as credential:
+            plain = AsyncQueueClient(lab.account_url, queue.queue_name, credential=credential)
+            async with tracer.client(plain, "async-producer") as producer:
+                assert type(producer) is AsyncQueueClient
+                await asyncio.gather(*(producer.send_message(f"m{n}") for n in range(4)))
+            await plain.close()
+
+    asyncio.run(scenario())
+    assert sorted(tracer.messages()) == ["m0", "m1", "m2", "m3"]
+
+
+def _soon():
+    from datetime import UTC, datetime, timedelta
+
+    return datetime.now(UTC) + timedelta(minutes=5)

@@ -8,9 +8,10 @@ pool each time.
 from __future__ import annotations
 
 import logging
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from azure.core.exceptions import ResourceExistsError, ServiceRequestError, ServiceResponseError
+from azure.identity.aio import DefaultAzureCredential
 from azure.storage.queue.aio import QueueClient
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -68,9 +69,13 @@ def create_app(settings: QueueSettings, *, message_model: type[BaseModel] | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        queue = QueueClient(settings.account_url, settings.queue_name,
-                            credential=settings.credential, retry_total=settings.retry_total)
-        async with queue:  # closes the connection pool on shutdown
+        async with AsyncExitStack() as stack:
+            credential = settings.credential
+            if credential is None:  # Entra ID: the aio DefaultAzureCredential, closed at the end
+                credential = await stack.enter_async_context(DefaultAzureCredential())
+            queue = QueueClient(settings.account_url, settings.queue_name,
+                                credential=credential, retry_total=settings.retry_total)
+            await stack.enter_async_context(queue)  # closes the connection pool on shutdown
             if create_queue:
                 await ensure_queue(queue)
             app.state.queue = queue

@@ -44,11 +44,15 @@ def default_port(environ: dict[str, str] | None = None) -> int:
 
 @dataclass(frozen=True)
 class QueueSettings:
-    """What the app needs to build its one ``QueueClient``. Holds a credential: never print."""
+    """What the app needs to build its one ``QueueClient``. Holds a credential: never print.
+
+    ``credential`` None means Microsoft Entra ID: the app signs in with the ``aio``
+    ``DefaultAzureCredential``; a SAS string or an async token credential may be given.
+    """
 
     account_url: str
     queue_name: str
-    credential: Any = field(repr=False)
+    credential: Any = field(default=None, repr=False)
     retry_total: int = 3  # the SDK's retries for transient failures, per call
 
     def __post_init__(self) -> None:
@@ -59,4 +63,4 @@ class QueueSettings:
         """The lab's storage account (either backend) and ``queue_name`` (default:
         ``LAB_API_QUEUE`` or ``queue-api``)."""
         return cls(account_url=lab.account_url, queue_name=queue_name or default_queue_name(),
-                   credential=lab.credential, **options)
+                   credential=None, **options)

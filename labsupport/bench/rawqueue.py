@@ -1,10 +1,12 @@
-"""A minimal Queue Storage client: raw HTTP (aiohttp, keep-alive) signed with SharedKey by hand.
+"""A minimal Queue Storage client: raw HTTP (aiohttp, keep-alive), authorized by hand.
 
 The throughput benchmark uses it as *the floor*: the same Put/Get/Delete Message requests the
 SDK sends, with nothing else around them (no pipeline, retries, logging or models), so the
 gap between it and the SDK is the SDK's own cost. Not a lesson: learners use the SDK.
 
-Signing follows "Authorize with Shared Key" (Azure Storage REST reference), version
+Requests carry a Microsoft Entra ID bearer token (:class:`BearerAuthorization`, what the
+lab's SDK clients use too) or a Shared Key signature (:class:`SharedKeySigner`). Shared Key
+signing follows "Authorize with Shared Key" (Azure Storage REST reference), version
 2015-02-21 and later: an HMAC-SHA256, keyed with the base64-decoded account key, over
 
     VERB \\n Content-Encoding \\n Content-Language \\n Content-Length (empty if 0) \\n
@@ -69,6 +71,23 @@ class SharedKeySigner:
         return f"SharedKey {self.account_name}:{base64.b64encode(digest).decode('ascii')}"
 
 
+class BearerAuthorization:
+    """``Authorization: Bearer <token>`` from a token credential, renewed before it expires."""
+
+    SCOPE = "https://storage.azure.com/.default"
+
+    def __init__(self, credential):
+        self._credential = credential
+        self._token = None
+
+    def authorization(self, method: str, url: str, headers: dict[str, str]) -> str:
+        import time
+
+        if self._token is None or self._token.expires_on - time.time() < 300:
+            self._token = self._credential.get_token(self.SCOPE)
+        return f"Bearer {self._token.token}"
+
+
 @dataclass(frozen=True)
 class RawMessage:
     id: str
@@ -96,16 +115,17 @@ def ssl_context() -> ssl.SSLContext:
 
 
 class RawQueue:
-    """Put, get and delete messages of one queue with hand-signed requests over one session.
+    """Put, get and delete messages of one queue with hand-made requests over one session.
 
     ``account_url`` is the queue endpoint (``https://host[:port]/[account]``). Use it inside
     ``async with`` so its keep-alive connections are closed.
     """
 
-    def __init__(self, account_url: str, queue_name: str, account_name: str, account_key: str,
-                 *, connections: int = 100):
+    def __init__(self, account_url: str, queue_name: str, authorization, *,
+                 connections: int = 100):
+        """``authorization``: a :class:`BearerAuthorization` or a :class:`SharedKeySigner`."""
         self.base = f"{account_url.rstrip('/')}/{queue_name}"
-        self.signer = SharedKeySigner(account_name, account_key)
+        self.signer = authorization
         self._connections = connections
         self._session = None
 

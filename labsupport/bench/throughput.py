@@ -50,7 +50,7 @@ from azure.storage.queue.aio import QueueClient as AsyncQueueClient
 from ..errors import LabError
 from ..paths import project_root
 from ..progress import progress
-from .rawqueue import RawQueue
+from .rawqueue import BearerAuthorization, RawQueue
 
 MESSAGE_BYTES = 1024
 VISIBILITY_TIMEOUT = 300   # long enough that no lease runs out during a run: no redelivery
@@ -393,6 +393,7 @@ class _Clients:
     def __init__(self, lab, queue_name: str):
         self.lab, self.name = lab, queue_name
         self.sync = QueueClient(lab.account_url, queue_name, credential=lab.credential)
+        self._credential = None  # the async client's credential, closed with it
 
     async def open(self, kind: str, connections: int = 1):
         """A client of ``kind`` with ``connections`` keep-alive connections already open, as
@@ -401,20 +402,23 @@ class _Clients:
             self.sync.get_queue_properties()
             return self.sync
         if kind == "async":
+            self._credential = self.lab.async_credential()
             client = AsyncQueueClient(self.lab.account_url, self.name,
-                                      credential=self.lab.credential)
+                                      credential=self._credential)
             await client.__aenter__()
             await asyncio.gather(*(client.get_queue_properties() for _ in range(connections)))
             return client
-        account, key = self.lab.credential.named_key
-        raw = await RawQueue(self.lab.account_url, self.name, account, key).__aenter__()
+        raw = await RawQueue(self.lab.account_url, self.name,
+                             BearerAuthorization(self.lab.credential)).__aenter__()
         await asyncio.gather(*(raw.peek(1) for _ in range(connections)))
         return raw
 
-    @staticmethod
-    async def close(client) -> None:
+    async def close(self, client) -> None:
         if isinstance(client, AsyncQueueClient | RawQueue):
             await client.__aexit__(None, None, None)
+        if self._credential is not None:
+            await self._credential.close()
+            self._credential = None
 
 
 async def _timed(mode: Mode, client, *args) -> tuple[float, object]:
@@ -518,8 +522,7 @@ async def _fresh_queue(lab, created: list[QueueClient]) -> str:
 async def _prefill(lab, created: list[QueueClient], messages: int) -> tuple[str, list[str]]:
     name = await _fresh_queue(lab, created)
     sent = payloads(messages, "fill")
-    account, key = lab.credential.named_key
-    async with RawQueue(lab.account_url, name, account, key) as raw:
+    async with RawQueue(lab.account_url, name, BearerAuthorization(lab.credential)) as raw:
         await send_raw(raw, sent)
     return name, sent
 

@@ -82,8 +82,9 @@ def test_receive_page_makes_one_request_even_when_fewer_are_visible(lab, queue_n
         send(client, {"n": n})
 
     async def lease(counter):
-        async with QueueClient(lab.account_url, queue_name, credential=lab.credential,
-                               raw_request_hook=counter) as queue:
+        async with lab.async_credential() as credential, QueueClient(
+                lab.account_url, queue_name, credential=credential,
+                raw_response_hook=counter) as queue:
             return await receive_page(queue, 10, 60)
 
     counter = RequestCounter()

@@ -10,7 +10,12 @@ from azure.core.pipeline import PipelineContext, PipelineRequest
 from azure.core.rest import HttpRequest
 from azure.storage.queue._shared.authentication import SharedKeyCredentialPolicy
 
-from labsupport.bench.rawqueue import RawQueue, RawRequestError, SharedKeySigner
+from labsupport.bench.rawqueue import (
+    BearerAuthorization,
+    RawQueue,
+    RawRequestError,
+    SharedKeySigner,
+)
 
 KEY = base64.b64encode(bytes(range(64))).decode()
 DATE = "Fri, 27 Nov 2026 14:58:44 GMT"
@@ -51,12 +56,14 @@ def test_a_key_that_is_not_base64_is_a_clear_error():
         SharedKeySigner("acct", "not a key!")
 
 
-def test_signed_requests_are_accepted_by_azurite(lab):
-    account, key = lab.credential.named_key
+@pytest.mark.parametrize("how", ["bearer", "shared key"])
+def test_authorized_requests_are_accepted_by_azurite(lab, how):
+    authorization = (BearerAuthorization(lab.credential) if how == "bearer"
+                     else SharedKeySigner(lab.account_name, lab.account_key()))
 
     async def scenario():
-        async with RawQueue(lab.account_url, lab.new_queue_name("raw-client"), account,
-                            key) as queue:
+        async with RawQueue(lab.account_url, lab.new_queue_name("raw-client"),
+                            authorization) as queue:
             await queue.create()
             try:
                 await queue.put("hello <&> 'queue'")
@@ -72,12 +79,11 @@ def test_signed_requests_are_accepted_by_azurite(lab):
 
 
 def test_a_wrong_key_is_refused(lab):
-    account, _ = lab.credential.named_key
     wrong = base64.b64encode(b"not the account key").decode()
 
     async def scenario():
-        async with RawQueue(lab.account_url, lab.new_queue_name("raw-client"), account,
-                            wrong) as queue:
+        async with RawQueue(lab.account_url, lab.new_queue_name("raw-client"),
+                            SharedKeySigner(lab.account_name, wrong)) as queue:
             await queue.create()
 
     with pytest.raises(RawRequestError) as refused:

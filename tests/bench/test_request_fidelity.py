@@ -27,7 +27,7 @@ from labsupport.trace import RequestCounter
 def counted(lab):
     counter = RequestCounter()
     queue = QueueClient(lab.account_url, lab.new_queue_name("fidelity-requests"),
-                        credential=lab.credential, raw_request_hook=counter)
+                        credential=lab.credential, raw_response_hook=counter)
     queue.create_queue()
     counter.reset()
     yield queue, counter
@@ -74,9 +74,9 @@ def test_async_modes_make_the_same_requests(lab, counted):
     counter = RequestCounter()
 
     async def scenario():
-        async with AsyncQueueClient(lab.account_url, queue.queue_name,
-                                    credential=lab.credential,
-                                    raw_request_hook=counter) as client:
+        async with lab.async_credential() as credential, AsyncQueueClient(
+                lab.account_url, queue.queue_name, credential=credential,
+                raw_response_hook=counter) as client:
             await send_async(client, payloads(64))
             sent = dict(counter.by_method)
             counter.reset()

@@ -18,6 +18,12 @@ def soon(minutes: float = 5) -> datetime:
     return datetime.now(UTC) + timedelta(minutes=minutes)
 
 
+@pytest.fixture
+def service(key_service):
+    """The owner's client, as notebook 02's ``admin``: signed with the account key."""
+    return key_service
+
+
 def run(capsys, sas, service, queue):
     result = check_worker_sas(sas, service, queue.queue_name)
     return result, capsys.readouterr().out
@@ -43,8 +49,9 @@ def test_a_sas_url_is_accepted(capsys, lab, service, queue, key):
     assert result
 
 
-def test_a_stored_policy_with_the_right_rights_passes(capsys, lab, service, queue, key):
-    queue.set_queue_access_policy({"worker": AccessPolicy(permission="p", expiry=soon())})
+def test_a_stored_policy_with_the_right_rights_passes(capsys, lab, service, queue, key,
+                                                      key_queue):
+    key_queue.set_queue_access_policy({"worker": AccessPolicy(permission="p", expiry=soon())})
     sas = generate_queue_sas(lab.account_name, queue.queue_name, key, policy_id="worker")
     result, _ = run(capsys, sas, service, queue)
     assert result

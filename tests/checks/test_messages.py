@@ -16,7 +16,7 @@ def counted(lab, queue):
         queue.send_message(f"task-{n}")
     counter = RequestCounter()
     client = QueueClient(lab.account_url, queue.queue_name, credential=lab.credential,
-                         raw_request_hook=counter)
+                         raw_response_hook=counter)
     return client, counter
 
 

@@ -27,7 +27,7 @@ def naive_takes(monkeypatch):
     calls = []
 
     def set_seconds(seconds: float):
-        async def fake(lab, messages):
+        async def fake(lab, credential, messages):
             calls.append(messages)
             return seconds
         monkeypatch.setattr(check_module, "_naive_seconds", fake)
@@ -103,7 +103,7 @@ def test_the_check_leaves_no_queue_behind(lab, naive_takes):
     service = QueueServiceClient(lab.account_url, credential=lab.credential)
     naive_takes(3600.0)
     run_check(consume_async, lab)
-    asyncio.run(check_module._naive_seconds(lab, 5))  # the real one, on its own queue
+    asyncio.run(check_module._naive_seconds(lab, None, 5))
     assert list(service.list_queues(name_starts_with="check-throughput-")) == []
 
 
@@ -120,5 +120,9 @@ def test_the_naive_consumer_closes_its_client(lab, monkeypatch):
             super().__exit__(*exc_info)
 
     monkeypatch.setattr(check_module, "QueueClient", Recording)
-    asyncio.run(check_module._naive_seconds(lab, 3))
+    async def naive():
+        async with lab.async_credential() as credential:
+            await check_module._naive_seconds(lab, credential, 3)
+
+    asyncio.run(naive())
     assert len(closed) == 1, "the one-by-one consumer's client (a connection pool) was left open"
