@@ -6,6 +6,7 @@ ARM routes live in :mod:`.resource_groups`, :mod:`.storage_accounts` and :mod:`.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from starlette.applications import Starlette
@@ -18,11 +19,12 @@ from starlette.routing import Route
 
 from ..cloud import Cloud
 from ..tokens import TokenError
-from . import identity, queues, resource_groups, storage_accounts
+from . import bodies, identity, queues, resource_groups, storage_accounts
 from .errors import ArmError
 from .routing import ArmRouter, Services
 from .store import ManagementStore
 
+log = logging.getLogger("labsupport.localcloud.management")
 ARM_AUDIENCES = ("https://management.azure.com/", "https://management.core.windows.net/")
 CHALLENGE = 'Bearer authorization_uri="local", error="invalid_token"'
 OPEN_PATHS = ("/healthz", identity.PATH)
@@ -50,7 +52,8 @@ def _authenticate(request: Request) -> None:
         cloud.tokens.verify(token, ARM_AUDIENCES)
     except TokenError as exc:
         raise ArmError(401, "InvalidAuthenticationToken",
-                       f"The access token is invalid: {exc}.") from None
+                       f"The access token is invalid: {exc}.",
+                       {"WWW-Authenticate": CHALLENGE}) from None
 
 
 async def arm(request: Request) -> Response:
@@ -70,13 +73,22 @@ def no_route(request: Request) -> ArmError:
 
 
 async def _arm_guard(request: Request, call_next) -> Response:
-    """Authenticate every ARM path and render ArmError raised anywhere below."""
+    """Refuse bodies over ARM's size limit, authenticate every ARM path, and render
+    ArmError raised anywhere below. Anything else is a bug: logged, answered as ARM's 500."""
     try:
+        if bodies.declared_too_large(request):
+            await bodies.drain(request)
+            raise bodies.too_large()
         if request.url.path not in OPEN_PATHS:
             _authenticate(request)
         response = await call_next(request)
     except ArmError as exc:
         response = exc.response(head=request.method == "HEAD")
+    except Exception:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        response = ArmError(500, "InternalServerError",
+                            "The local management plane failed on this request. See its log "
+                            "(logs/localcloud.log in the state folder).").response()
     if request.url.path not in OPEN_PATHS:
         client_request = request.headers.get("x-ms-client-request-id")
         response.headers["x-ms-request-id"] = str(uuid.uuid4())
