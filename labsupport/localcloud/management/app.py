@@ -1,7 +1,9 @@
 """The management plane's ASGI app: health, the identity endpoint and ARM routes.
 
-ARM routes live in :mod:`.resource_groups`, :mod:`.storage_accounts` and :mod:`.queues`;
-:mod:`.routing` dispatches them. Every ARM path needs a bearer token for management.
+ARM routes live in :mod:`.resource_groups`, :mod:`.storage_accounts`, :mod:`.queues`,
+:mod:`.role_assignments` and :mod:`.role_definitions`; :mod:`.routing` dispatches them.
+Every ARM path needs a bearer token for management; its claims are kept in
+``request.state.claims`` (the caller's ``oid`` is recorded on role assignments).
 """
 
 from __future__ import annotations
@@ -19,8 +21,16 @@ from starlette.routing import Route
 
 from ..cloud import Cloud
 from ..tokens import TokenError
-from . import bodies, identity, queues, resource_groups, storage_accounts
-from .errors import ArmError
+from . import (
+    bodies,
+    identity,
+    queues,
+    resource_groups,
+    role_assignments,
+    role_definitions,
+    storage_accounts,
+)
+from .errors import ArmError, no_route
 from .routing import ArmRouter, Services
 from .store import ManagementStore
 
@@ -28,7 +38,8 @@ log = logging.getLogger("labsupport.localcloud.management")
 ARM_AUDIENCES = ("https://management.azure.com/", "https://management.core.windows.net/")
 CHALLENGE = 'Bearer authorization_uri="local", error="invalid_token"'
 OPEN_PATHS = ("/healthz", identity.PATH)
-ROUTER = ArmRouter([*resource_groups.ROUTES, *storage_accounts.ROUTES, *queues.ROUTES])
+ROUTER = ArmRouter([*resource_groups.ROUTES, *storage_accounts.ROUTES, *queues.ROUTES,
+                    *role_assignments.ROUTES, *role_definitions.ROUTES])
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -49,7 +60,7 @@ def _authenticate(request: Request) -> None:
                        "Authentication failed. The 'Authorization' header is missing.",
                        {"WWW-Authenticate": CHALLENGE})
     try:
-        cloud.tokens.verify(token, ARM_AUDIENCES)
+        request.state.claims = cloud.tokens.verify(token, ARM_AUDIENCES)
     except TokenError as exc:
         raise ArmError(401, "InvalidAuthenticationToken",
                        f"The access token is invalid: {exc}.",
@@ -62,14 +73,6 @@ async def arm(request: Request) -> Response:
     if response is None:
         raise no_route(request)
     return response
-
-
-def no_route(request: Request) -> ArmError:
-    return ArmError(404, "NoRegisteredProviderFound" if "/providers/" in request.url.path
-                   else "NotFound",
-                   f"The local management plane has no route for {request.method} "
-                   f"{request.url.path}. It implements resource groups, storage accounts "
-                   f"and queues (see labsupport/localcloud/management).")
 
 
 async def _arm_guard(request: Request, call_next) -> Response:

@@ -56,31 +56,52 @@ class Provider:
 
 @dataclass(frozen=True)
 class ArmRoute:
+    """A path template; a ``scoped`` route's template is a suffix, and the segments before
+    it are the ``scope`` parameter (``/subscriptions/…``, or ``""`` for the tenant root)."""
+
     method: str
     template: tuple[str, ...]
     handler: Handler
     provider: Provider
     resource_type: str
+    scoped: bool = False
 
     def match(self, segments: list[str]) -> dict[str, str] | None:
-        if len(segments) != len(self.template):
+        if not self.scoped:
+            return _match(self.template, segments)
+        cut = len(segments) - len(self.template)
+        head = segments[:cut]
+        if cut < 0 or any(not s or "/" in s for s in head):
             return None
-        params = {}
-        for pattern, segment in zip(self.template, segments, strict=True):
-            if pattern.startswith("{"):
-                if not segment:
-                    return None
-                params[pattern[1:-1]] = segment
-            elif pattern != segment.lower():
-                return None
+        params = _match(self.template, segments[cut:])
+        if params is None:
+            return None
+        params["scope"] = "".join(f"/{s}" for s in head)
+        if len(head) >= 2 and head[0].lower() == "subscriptions":
+            params["subscription"] = head[1]
         return params
 
 
+def _match(template: tuple[str, ...], segments: list[str]) -> dict[str, str] | None:
+    if len(segments) != len(template):
+        return None
+    params = {}
+    for pattern, segment in zip(template, segments, strict=True):
+        if pattern.startswith("{"):
+            if not segment:
+                return None
+            params[pattern[1:-1]] = segment
+        elif pattern != segment.lower():
+            return None
+    return params
+
+
 def route(method: str, template: str, handler: Handler, provider: Provider,
-          resource_type: str) -> ArmRoute:
-    """``template`` like ``/subscriptions/{sub}/resourcegroups/{group}`` (literals any case)."""
+          resource_type: str, scoped: bool = False) -> ArmRoute:
+    """``template`` like ``/subscriptions/{sub}/resourcegroups/{group}`` (literals any case);
+    with ``scoped``, a suffix such as ``/providers/Microsoft.Authorization/roleAssignments``."""
     parts = tuple(p if p.startswith("{") else p.lower() for p in template.strip("/").split("/"))
-    return ArmRoute(method, parts, handler, provider, resource_type)
+    return ArmRoute(method, parts, handler, provider, resource_type, scoped)
 
 
 @dataclass
