@@ -118,6 +118,22 @@ def test_property_types_are_checked(arm_env, shared_account):
         assert error_of(response) == (400, "InvalidRequestContent"), properties
 
 
+def test_errors_quote_huge_values_briefly(arm_env, shared_account):
+    group, account = shared_account
+    huge = "x" * 1_000_000
+    answers = [
+        arm_env.raw("PUT", group_path(arm_env, "rg-huge-location"), params=RESOURCES,
+                    json={"location": huge}),
+        arm_env.raw("PATCH", account_path(arm_env, group, account), params=STORAGE,
+                    json={"sku": {"name": huge}}),
+        arm_env.raw("POST", account_path(arm_env, group, account) + "/regenerateKey",
+                    params=STORAGE, json={"keyName": huge}),
+    ]
+    for response in answers:
+        assert response.status_code == 400
+        assert len(response.json()["error"]["message"]) < 400
+
+
 def test_resource_group_managed_by_must_be_a_string(arm_env):
     response = arm_env.raw("PUT", group_path(arm_env, "rg-managed"), params=RESOURCES,
                            json={"location": "eastus", "managedBy": {"x": [1]}})

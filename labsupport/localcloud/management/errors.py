@@ -25,6 +25,12 @@ class ArmError(Exception):
         return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
+def quote(value: object, limit: int = 40) -> str:
+    """A value for an error message, cut short: errors never echo megabytes back."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def resource_group_not_found(name: str) -> ArmError:
     return ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..cloud import Cloud
 from .arm import ACCOUNT_TYPE, GROUP_TYPE, QUEUE_TYPE, account_id, group_id, now, queue_id
 from .dataplane import QueueInfo
-from .errors import ArmError, invalid_content
+from .errors import ArmError, invalid_content, quote
 
 SKUS = ("Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Premium_LRS",
         "Premium_ZRS", "Standard_GZRS", "Standard_RAGZRS")
@@ -93,7 +93,7 @@ def sku_name(value: object) -> str:
 def sku(name: object) -> dict:
     if not isinstance(name, str) or name not in SKUS:
         raise ArmError(400, "InvalidValuesForRequestParameters",
-                       f"Values for request parameters are invalid: sku.name '{name}'. Use "
+                       f"Values for request parameters are invalid: sku.name '{quote(name)}'. Use "
                        f"one of {', '.join(SKUS)}.")
     return {"name": name, "tier": name.split("_", 1)[0]}
 
@@ -101,8 +101,8 @@ def sku(name: object) -> dict:
 def check_kind(kind: object) -> str:
     if not isinstance(kind, str) or kind not in KINDS:
         raise ArmError(400, "InvalidValuesForRequestParameters",
-                       f"Values for request parameters are invalid: kind '{kind}'. Use one of "
-                       f"{', '.join(KINDS)}.")
+                       f"Values for request parameters are invalid: kind '{quote(kind)}'. Use "
+                       f"one of {', '.join(KINDS)}.")
     return kind  # type: ignore[return-value]
 
 
@@ -165,11 +165,6 @@ TAG_VALUE_LIMIT = 256
 _RESERVED_TAG_CHARACTERS = set("<>%&\\?/")
 
 
-def _quoted(text: str, limit: int = 40) -> str:
-    """A short quotation of a possibly huge name (errors never echo megabytes)."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
 def check_tags(tags: object, name_limit: int = TAG_NAME_LIMIT) -> dict | None:
     """The tags sent, or ARM's 400 naming the rule they break (``None`` stays None)."""
     if tags is None:
@@ -187,16 +182,16 @@ def check_tags(tags: object, name_limit: int = TAG_NAME_LIMIT) -> dict | None:
                            "Please provide an actual value.")
         if len(name) > name_limit:
             raise ArmError(400, "InvalidTagName",
-                           f"Tag key too large. Following tag name '{_quoted(name)}' exceeded "
+                           f"Tag key too large. Following tag name '{quote(name)}' exceeded "
                            f"the maximum length. Maximum allowed length for tag name - "
                            f"'{name_limit}' characters.")
         if any(c in _RESERVED_TAG_CHARACTERS or ord(c) < 32 or ord(c) == 127 for c in name):
             raise ArmError(400, "InvalidTagNameCharacters",
-                           f"The tag names '{_quoted(name)}' have reserved characters "
+                           f"The tag names '{quote(name)}' have reserved characters "
                            f"'<,>,%,&,\\,?,/' or control characters.")
         if len(value) > TAG_VALUE_LIMIT:
             raise ArmError(400, "InvalidTagValueLength",
-                           f"Tag value too large. Following tag value '{_quoted(value)}' "
+                           f"Tag value too large. Following tag value '{quote(value)}' "
                            f"exceeded the maximum length. Maximum allowed length for tag value "
                            f"- '{TAG_VALUE_LIMIT}' characters.")
     return dict(tags)
@@ -223,7 +218,7 @@ def _one_of(*allowed: str):
     def check(name: str, value: object) -> None:
         if value not in allowed:
             raise invalid_content(f"'properties.{name}' must be one of "
-                                  f"{', '.join(allowed)}; got {json_text(value)}.")
+                                  f"{', '.join(allowed)}; got '{quote(value)}'.")
     return check
 
 
@@ -251,11 +246,6 @@ def _network_acls(name: str, acls: object) -> None:
                 isinstance(rule, dict) and isinstance(rule.get(key), str) for rule in listed):
             raise invalid_content(f"'properties.networkAcls.{rules}' must be an array of "
                                   f"objects, each with a string '{key}'.")
-
-
-def json_text(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:60] + "..."
 
 
 PROPERTY_CHECKS = {

@@ -13,7 +13,13 @@ from starlette.responses import JSONResponse, Response
 from . import models
 from .arm import STORAGE, account_id, new_account_key, now
 from .dataplane import AccountData
-from .errors import ArmError, account_not_found, invalid_content, resource_group_not_found
+from .errors import (
+    ArmError,
+    account_not_found,
+    invalid_content,
+    quote,
+    resource_group_not_found,
+)
 from .naming import account_name_problem, check_account, normalise_region
 from .operations import accepted
 from .resource_groups import not_deleting
@@ -234,7 +240,7 @@ async def regenerate_key(call: Call) -> Response:
     if not isinstance(key_name, str) or key_name.lower() not in ("key1", "key2"):
         raise ArmError(400, "InvalidValuesForRequestParameters",
                        f"Values for request parameters are invalid: keyName "
-                       f"{models.json_text(key_name)}. Use 'key1' or 'key2'.")
+                       f"'{quote(key_name)}'. Use 'key1' or 'key2'.")
     key_name = key_name.lower()
     async with call.services.lock(_target(call)):
         account = await provisioned(call)  # read again: a delete may have won the race
