@@ -1,24 +1,43 @@
 """Entra-ID-style access tokens for the local cloud (HS256 JWTs, one signing key per lab).
 
-The management plane verifies them; Azurite's ``--oauth basic`` checks issuer, audience
-and times but not signatures. Nothing here is a security boundary beyond this machine.
+Tokens are minted and verified with PyJWT. The management plane accepts only HS256
+tokens signed with this lab's key, issued by :data:`ISSUER` for the lab's tenant, for
+its audience and within their lifetime; anything else raises :class:`TokenError`.
+Azurite's ``--oauth basic`` checks issuer (an ``https://sts.windows.net/`` prefix),
+audience and numeric ``iat``/``nbf``/``exp``, but not signatures. Nothing here is a
+security boundary beyond this machine.
+
+**Who am I?** Every token names the lab's identity the way Entra ID names a signed-in
+principal: the ``oid`` claim is its object (principal) id, the one a role assignment
+needs; ``appid`` is its client id, which is a different value, as on Azure. A notebook
+finds "my principal id" the same way on both backends, by decoding the token::
+
+    import jwt
+    from azure.identity import DefaultAzureCredential
+
+    token = DefaultAzureCredential().get_token("https://management.azure.com/.default")
+    principal_id = jwt.decode(token.token, options={"verify_signature": False})["oid"]
+
+(Decoding without verification is fine here: the token came from your own credential,
+and only the service it is sent to verifies it.) The local ``oid`` is
+:attr:`TokenService.object_id`, the same for every lab, token and restart.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
 
+import jwt
+
 from ..config import LOCAL_TENANT_ID
 
 ISSUER = f"https://sts.windows.net/{LOCAL_TENANT_ID}/"
+ALGORITHM = "HS256"
 LIFETIME = 3600
+REQUIRED_CLAIMS = ("aud", "iss", "iat", "nbf", "exp", "oid", "tid")
 # Well-known resources, normalised the way Entra ID names them in the ``aud`` claim.
 AUDIENCES = {
     "https://management.azure.com": "https://management.azure.com/",
@@ -28,15 +47,7 @@ AUDIENCES = {
 
 
 class TokenError(ValueError):
-    """The token is missing, malformed, expired or for another audience."""
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """The token is missing, malformed, expired, or not for this cloud or audience."""
 
 
 def new_signing_key() -> str:
@@ -48,7 +59,10 @@ class TokenService:
     """Mints and verifies the lab identity's tokens."""
 
     signing_key: str = field(repr=False)
+    # The lab identity's principal (object) id and its client (application) id. Fixed,
+    # so a role assignment made for the principal survives any restart.
     object_id: str = "00000000-0000-4000-8000-0000000000a1"
+    client_id: str = "00000000-0000-4000-8000-0000000000c1"
 
     def audience_for(self, resource: str) -> str:
         resource = resource.removesuffix("/.default").rstrip("/")
@@ -66,37 +80,35 @@ class TokenService:
             "oid": self.object_id,
             "sub": self.object_id,
             "tid": LOCAL_TENANT_ID,
-            "appid": self.object_id,
+            "appid": self.client_id,
             "idtyp": "app",
             "uti": uuid.uuid4().hex,
             "ver": "1.0",
         }
-        header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-        body = _b64(json.dumps(claims, separators=(",", ":")).encode())
-        return f"{header}.{body}.{self._sign(header, body)}", claims["exp"]
+        return jwt.encode(claims, self.signing_key, algorithm=ALGORITHM), claims["exp"]
 
-    def verify(self, token: str, audiences: tuple[str, ...], now: float | None = None) -> dict:
-        """Check signature, times and audience; return the claims or raise TokenError."""
-        parts = token.split(".")
-        if len(parts) != 3:
-            raise TokenError("the token is not a JWT (expected three dot-separated parts)")
-        header, body, signature = parts
-        # Bytes, not str: compare_digest raises TypeError on non-ASCII text.
-        if not hmac.compare_digest(signature.encode(), self._sign(header, body).encode()):
-            raise TokenError("the token's signature is not valid for this local cloud")
+    def verify(self, token: str, audiences: tuple[str, ...]) -> dict:
+        """The token's claims, or TokenError saying (in a clause) what is wrong with it."""
         try:
-            claims = json.loads(_unb64(body))
-        except ValueError:
-            raise TokenError("the token's claims are not JSON") from None
-        moment = now if now is not None else time.time()
-        if claims.get("exp", 0) <= moment:
-            raise TokenError("the token has expired")
-        if claims.get("nbf", 0) > moment + 300:
-            raise TokenError("the token is not valid yet")
-        if claims.get("aud") not in audiences:
-            raise TokenError(f"the token's audience {claims.get('aud')!r} is not {audiences[0]!r}")
+            claims = jwt.decode(
+                token, self.signing_key, algorithms=[ALGORITHM], audience=list(audiences),
+                issuer=ISSUER, options={"require": list(REQUIRED_CLAIMS)})
+        except jwt.InvalidSignatureError:
+            raise TokenError("the token's signature is not valid for this local cloud") from None
+        except jwt.InvalidAlgorithmError:
+            raise TokenError(f"the token must be signed with {ALGORITHM}") from None
+        except jwt.ExpiredSignatureError:
+            raise TokenError("the token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise TokenError("the token is not valid yet") from None
+        except jwt.InvalidAudienceError:
+            raise TokenError(f"the token's audience is not {audiences[0]!r}") from None
+        except jwt.InvalidIssuerError:
+            raise TokenError(f"the token's issuer is not {ISSUER!r}") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise TokenError(f"the token has no {exc.claim!r} claim") from None
+        except jwt.InvalidTokenError as exc:  # malformed: not a JWT, bad JSON, bad types
+            raise TokenError(f"the token is malformed ({exc})") from None
+        if claims["tid"] != LOCAL_TENANT_ID:
+            raise TokenError(f"the token's tenant is not {LOCAL_TENANT_ID}")
         return claims
-
-    def _sign(self, header: str, body: str) -> str:
-        digest = hmac.new(self.signing_key.encode(), f"{header}.{body}".encode(), hashlib.sha256)
-        return _b64(digest.digest())

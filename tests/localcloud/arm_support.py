@@ -10,6 +10,7 @@ import pytest
 import requests
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.identity import DefaultAzureCredential
+from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.storage import StorageManagementClient
 
@@ -118,6 +119,15 @@ def resource_client(cloud: LocalCloud, recorder: Recorder | None = None,
 def storage_client(cloud: LocalCloud, recorder: Recorder | None = None,
                    subscription: str | None = None, **kwargs) -> StorageManagementClient:
     return StorageManagementClient(
+        DefaultAzureCredential(), subscription or cloud.subscription,
+        base_url=cloud.management_url, per_call_policies=[recorder] if recorder else [],
+        **kwargs)
+
+
+def authorization_client(cloud: LocalCloud, recorder: Recorder | None = None,
+                         subscription: str | None = None,
+                         **kwargs) -> AuthorizationManagementClient:
+    return AuthorizationManagementClient(
         DefaultAzureCredential(), subscription or cloud.subscription,
         base_url=cloud.management_url, per_call_policies=[recorder] if recorder else [],
         **kwargs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.storage import StorageManagementClient
 
@@ -23,6 +24,7 @@ from .arm_support import (
     SHARED_GROUP,
     LocalCloud,
     Recorder,
+    authorization_client,
     point_at,
     resource_client,
     storage_client,
@@ -58,6 +60,11 @@ def resources(arm_env, recorder) -> ResourceManagementClient:
 @pytest.fixture
 def storage(arm_env, recorder) -> StorageManagementClient:
     return storage_client(arm_env, recorder)
+
+
+@pytest.fixture
+def authorization(arm_env, recorder) -> AuthorizationManagementClient:
+    return authorization_client(arm_env, recorder)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from azure.core.credentials import AzureNamedKeyCredential
+from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
 from azure.storage.queue import QueueClient
 
 from labsupport import localcloud
@@ -14,7 +15,15 @@ from labsupport.errors import LocalCloudError
 from labsupport.localcloud.management import StoreError, load_store
 from labsupport.localcloud.management.store import ManagementStore
 
-from .arm_support import NEW_ACCOUNT, point_at, resource_client, storage_client
+from .arm_support import (
+    NEW_ACCOUNT,
+    authorization_client,
+    point_at,
+    resource_client,
+    storage_client,
+)
+
+QUEUE_READER = "19e7f393-937e-4f77-808e-94535e297925"
 
 
 def test_groups_accounts_keys_and_messages_survive_a_restart(arm_env, monkeypatch):
@@ -30,6 +39,12 @@ def test_groups_accounts_keys_and_messages_survive_a_restart(arm_env, monkeypatc
         .primary_endpoints.queue
     QueueClient(queue_url, "kept", credential=AzureNamedKeyCredential("persistacct", keys[0])) \
         .send_message("still here")
+    account_scope = storage.storage_accounts.get_properties("rg-persist", "persistacct").id
+    grant = authorization_client(arm_env).role_assignments.create(
+        account_scope, "5f0c1a8e-0000-4000-8000-00000000beef", RoleAssignmentCreateParameters(
+            role_definition_id=f"/subscriptions/{arm_env.subscription}/providers/"
+                               f"Microsoft.Authorization/roleDefinitions/{QUEUE_READER}",
+            principal_id="00000000-0000-4000-8000-0000000000a1"))
 
     arm_env.restart()
     point_at(arm_env, monkeypatch)
@@ -46,6 +61,9 @@ def test_groups_accounts_keys_and_messages_survive_a_restart(arm_env, monkeypatc
     queue = QueueClient(account.primary_endpoints.queue, "kept",
                         credential=AzureNamedKeyCredential("persistacct", keys[0]))
     assert [m.content for m in queue.peek_messages()] == ["still here"]
+    kept = authorization_client(arm_env).role_assignments.get(account_scope, grant.name)
+    assert (kept.id, kept.role_definition_id, kept.principal_id) == (
+        grant.id, grant.role_definition_id, grant.principal_id)
 
 
 def test_corrupt_state_file_stops_the_start_and_names_the_file(tmp_path):
@@ -93,3 +111,14 @@ def test_store_round_trip_and_interrupted_operations(tmp_path):
     assert loaded.resource_group("sub", "rg-mixed")["provisioningState"] == "Succeeded"
     assert loaded.account("sub", "rg-mixed", "acct")["provisioningState"] == "Succeeded"
     assert json.loads(path.read_text())["version"] == 1
+
+
+def test_removing_assignments_under_a_scope_stops_at_segment_boundaries(tmp_path):
+    store = ManagementStore(tmp_path / "management.json")
+    group = "/subscriptions/sub/resourceGroups/rg-a"
+    for name, scope in [("1", group), ("2", group.upper() + "/providers/x/y/z"),
+                        ("3", "/subscriptions/sub/resourceGroups/rg-ab"),
+                        ("4", "/subscriptions/sub")]:
+        store.put_role_assignment("sub", {"name": name, "scope": scope})
+    store.remove_role_assignments_under("SUB", group)
+    assert [a["name"] for a in store.role_assignments("sub")] == ["3", "4"]

@@ -1,11 +1,14 @@
 """The management plane's ASGI app: health, the identity endpoint and ARM routes.
 
-ARM routes live in :mod:`.resource_groups`, :mod:`.storage_accounts` and :mod:`.queues`;
-:mod:`.routing` dispatches them. Every ARM path needs a bearer token for management.
+ARM routes live in :mod:`.resource_groups`, :mod:`.storage_accounts`, :mod:`.queues`,
+:mod:`.role_assignments` and :mod:`.role_definitions`; :mod:`.routing` dispatches them.
+Every ARM path needs a bearer token for management; its claims are kept in
+``request.state.claims`` (the caller's ``oid`` is recorded on role assignments).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from starlette.applications import Starlette
@@ -18,15 +21,25 @@ from starlette.routing import Route
 
 from ..cloud import Cloud
 from ..tokens import TokenError
-from . import identity, queues, resource_groups, storage_accounts
-from .errors import ArmError
+from . import (
+    bodies,
+    identity,
+    queues,
+    resource_groups,
+    role_assignments,
+    role_definitions,
+    storage_accounts,
+)
+from .errors import ArmError, no_route
 from .routing import ArmRouter, Services
 from .store import ManagementStore
 
+log = logging.getLogger("labsupport.localcloud.management")
 ARM_AUDIENCES = ("https://management.azure.com/", "https://management.core.windows.net/")
 CHALLENGE = 'Bearer authorization_uri="local", error="invalid_token"'
 OPEN_PATHS = ("/healthz", identity.PATH)
-ROUTER = ArmRouter([*resource_groups.ROUTES, *storage_accounts.ROUTES, *queues.ROUTES])
+ROUTER = ArmRouter([*resource_groups.ROUTES, *storage_accounts.ROUTES, *queues.ROUTES,
+                    *role_assignments.ROUTES, *role_definitions.ROUTES])
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -47,10 +60,11 @@ def _authenticate(request: Request) -> None:
                        "Authentication failed. The 'Authorization' header is missing.",
                        {"WWW-Authenticate": CHALLENGE})
     try:
-        cloud.tokens.verify(token, ARM_AUDIENCES)
+        request.state.claims = cloud.tokens.verify(token, ARM_AUDIENCES)
     except TokenError as exc:
         raise ArmError(401, "InvalidAuthenticationToken",
-                       f"The access token is invalid: {exc}.") from None
+                       f"The access token is invalid: {exc}.",
+                       {"WWW-Authenticate": CHALLENGE}) from None
 
 
 async def arm(request: Request) -> Response:
@@ -61,22 +75,23 @@ async def arm(request: Request) -> Response:
     return response
 
 
-def no_route(request: Request) -> ArmError:
-    return ArmError(404, "NoRegisteredProviderFound" if "/providers/" in request.url.path
-                   else "NotFound",
-                   f"The local management plane has no route for {request.method} "
-                   f"{request.url.path}. It implements resource groups, storage accounts "
-                   f"and queues (see labsupport/localcloud/management).")
-
-
 async def _arm_guard(request: Request, call_next) -> Response:
-    """Authenticate every ARM path and render ArmError raised anywhere below."""
+    """Refuse bodies over ARM's size limit, authenticate every ARM path, and render
+    ArmError raised anywhere below. Anything else is a bug: logged, answered as ARM's 500."""
     try:
+        if bodies.declared_too_large(request):
+            await bodies.drain(request)
+            raise bodies.too_large()
         if request.url.path not in OPEN_PATHS:
             _authenticate(request)
         response = await call_next(request)
     except ArmError as exc:
         response = exc.response(head=request.method == "HEAD")
+    except Exception:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        response = ArmError(500, "InternalServerError",
+                            "The local management plane failed on this request. See its log "
+                            "(logs/localcloud.log in the state folder).").response()
     if request.url.path not in OPEN_PATHS:
         client_request = request.headers.get("x-ms-client-request-id")
         response.headers["x-ms-request-id"] = str(uuid.uuid4())

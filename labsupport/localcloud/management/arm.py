@@ -18,6 +18,12 @@ STORAGE = Provider("Microsoft.Storage", (
     "2026-09-01", "2025-08-01", "2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01",
     "2023-01-01", "2022-09-01",
 ))
+# azure-mgmt-authorization 4.0.0 sends 2022-04-01 for role assignments and definitions;
+# the others are versions with the same shapes that other tools still send.
+AUTHORIZATION = Provider("Microsoft.Authorization", (
+    "2022-04-01", "2022-05-01-preview", "2020-10-01-preview", "2020-04-01-preview",
+    "2018-09-01-preview", "2018-01-01-preview", "2015-07-01",
+))
 
 GROUP_TYPE = "Microsoft.Resources/resourceGroups"
 ACCOUNT_TYPE = "Microsoft.Storage/storageAccounts"

@@ -6,6 +6,7 @@ and (where known) its messages, so code written against the local cloud handles 
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 
@@ -22,6 +23,12 @@ class ArmError(Exception):
             return Response(status_code=self.status, headers=self.headers)
         body = {"error": {"code": self.code, "message": self.message}}
         return JSONResponse(body, status_code=self.status, headers=self.headers)
+
+
+def quote(value: object, limit: int = 40) -> str:
+    """A value for an error message, cut short: errors never echo megabytes back."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def resource_group_not_found(name: str) -> ArmError:
@@ -43,3 +50,12 @@ def account_not_found(name: str, resource_group: str) -> ArmError:
 def invalid_content(detail: str) -> ArmError:
     return ArmError(400, "InvalidRequestContent",
                     f"The request content was invalid and could not be deserialized: {detail}")
+
+
+def no_route(request: Request) -> ArmError:
+    return ArmError(404, "NoRegisteredProviderFound" if "/providers/" in request.url.path
+                    else "NotFound",
+                    f"The local management plane has no route for {request.method} "
+                    f"{request.url.path}. It implements resource groups, storage accounts, "
+                    f"queues, role assignments and built-in role definitions (see "
+                    f"labsupport/localcloud/management).")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import ArmError
+from .errors import ArmError, quote
 
 _GROUP_CHAR = re.compile(r"[-\w._()]")
 _ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
@@ -83,6 +83,6 @@ def normalise_region(location: object, what: str = "resource group") -> str:
     if not _REGION.match(region):
         raise ArmError(400, "LocationNotAvailableForResourceGroup" if what == "resource group"
                        else "LocationNotAvailableForResourceType",
-                       f"The provided location '{location}' is not available for {what}. Use "
-                       f"a region name such as 'eastus' or 'westeurope'.")
+                       f"The provided location '{quote(location)}' is not available for "
+                       f"{what}. Use a region name such as 'eastus' or 'westeurope'.")
     return region

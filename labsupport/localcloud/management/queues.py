@@ -40,8 +40,11 @@ async def _azurite(work: Callable[..., Any], *args: Any) -> Any:
 
 
 async def _metadata(call: Call) -> dict[str, str]:
-    body = await call.body() if (await call.request.body()).strip() else {}
-    metadata = (body.get("properties") or {}).get("metadata") or {}
+    body = await call.optional_body()
+    properties = body.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise invalid_content("'properties' must be an object.")
+    metadata = properties.get("metadata") or {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise invalid_content("'properties.metadata' must be an object of string values.")
     return metadata

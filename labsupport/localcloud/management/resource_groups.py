@@ -1,7 +1,7 @@
 """Resource groups (Microsoft.Resources): create/update, get, exists, list, patch, delete.
 
 Deleting a group is long-running (202 + Location, then 200) and deletes its storage
-accounts with their data, as in Azure.
+accounts with their data, and the role assignments at or under it, as in Azure.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from . import models
-from .arm import RESOURCES, group_id, now
+from .arm import RESOURCES, account_id, group_id, now
 from .dataplane import AccountData
-from .errors import ArmError, resource_group_not_found
+from .errors import ArmError, invalid_content, resource_group_not_found
 from .naming import check_resource_group, normalise_region
 from .operations import accepted
 from .routing import ArmRoute, Call, route
@@ -33,6 +33,13 @@ def existing(call: Call) -> dict:
     if group is None:
         raise resource_group_not_found(name)
     return group
+
+
+def managed_by(body: dict) -> str | None:
+    value = body.get("managedBy")
+    if value is not None and not isinstance(value, str):
+        raise invalid_content("'managedBy' must be a resource id (a string).")
+    return value
 
 
 def not_deleting(group: dict) -> None:
@@ -56,10 +63,10 @@ async def create_or_update(call: Call) -> Response:
             raise ArmError(409, "InvalidResourceGroupLocation",
                            f"Invalid resource group location '{location}'. The Resource group "
                            f"already exists in location '{current['location']}'.")
-        group = {**current, "tags": tags, "managedBy": body.get("managedBy")}
+        group = {**current, "tags": tags, "managedBy": managed_by(body)}
     else:
         group = {"name": name, "location": location, "tags": tags,
-                 "managedBy": body.get("managedBy"), "createdTime": now(),
+                 "managedBy": managed_by(body), "createdTime": now(),
                  "provisioningState": "Succeeded"}
     call.store.put_resource_group(call.subscription, group)
     call.store.save()
@@ -84,7 +91,7 @@ async def update(call: Call) -> Response:
     body = await call.body()
     if "tags" in body:
         group["tags"] = models.check_tags(body["tags"])
-    if body.get("managedBy") is not None:
+    if managed_by(body) is not None:
         group["managedBy"] = body["managedBy"]
     call.store.put_resource_group(call.subscription, group)
     call.store.save()
@@ -123,11 +130,16 @@ async def delete(call: Call) -> Response:
 
     async def work() -> None:
         try:
-            for account in call.store.accounts(subscription, group["name"]):
-                data = AccountData(call.cloud, account["name"], account["keys"]["key1"])
-                await run_in_threadpool(data.purge)
-                call.store.remove_account(subscription, account["name"])
-                call.store.save()
+            for listed in call.store.accounts(subscription, group["name"]):
+                target = account_id(subscription, group["name"], listed["name"])
+                async with call.services.lock(target):  # not while a delete of it runs
+                    account = call.store.account(subscription, group["name"], listed["name"])
+                    if account is None:
+                        continue
+                    data = AccountData(call.cloud, account["name"], account["keys"]["key1"])
+                    await run_in_threadpool(data.purge)
+                    call.store.remove_account(subscription, account["name"])
+                    call.store.save()
         except Exception:
             call.store.put_resource_group(subscription, {**group, "provisioningState": "Succeeded"})
             call.store.save()
@@ -135,6 +147,8 @@ async def delete(call: Call) -> Response:
         finally:
             await run_in_threadpool(call.services.sync_accounts)
         call.store.remove_resource_group(subscription, group["name"])
+        call.store.remove_role_assignments_under(subscription, group_id(subscription,
+                                                                        group["name"]))
         call.store.save()
 
     operation = call.services.operations.start(work, group_id(subscription, group["name"]))

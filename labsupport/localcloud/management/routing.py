@@ -7,8 +7,9 @@ so the management plane routes ARM paths here.
 
 from __future__ import annotations
 
-import json
+import asyncio
 import threading
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlencode
@@ -17,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..cloud import Cloud
-from .errors import ArmError, invalid_content
+from . import bodies
+from .errors import ArmError
 from .naming import check_subscription
 from .operations import Operations
 from .store import ManagementStore
@@ -54,31 +56,52 @@ class Provider:
 
 @dataclass(frozen=True)
 class ArmRoute:
+    """A path template; a ``scoped`` route's template is a suffix, and the segments before
+    it are the ``scope`` parameter (``/subscriptions/…``, or ``""`` for the tenant root)."""
+
     method: str
     template: tuple[str, ...]
     handler: Handler
     provider: Provider
     resource_type: str
+    scoped: bool = False
 
     def match(self, segments: list[str]) -> dict[str, str] | None:
-        if len(segments) != len(self.template):
+        if not self.scoped:
+            return _match(self.template, segments)
+        cut = len(segments) - len(self.template)
+        head = segments[:cut]
+        if cut < 0 or any(not s or "/" in s for s in head):
             return None
-        params = {}
-        for pattern, segment in zip(self.template, segments, strict=True):
-            if pattern.startswith("{"):
-                if not segment:
-                    return None
-                params[pattern[1:-1]] = segment
-            elif pattern != segment.lower():
-                return None
+        params = _match(self.template, segments[cut:])
+        if params is None:
+            return None
+        params["scope"] = "".join(f"/{s}" for s in head)
+        if len(head) >= 2 and head[0].lower() == "subscriptions":
+            params["subscription"] = head[1]
         return params
 
 
+def _match(template: tuple[str, ...], segments: list[str]) -> dict[str, str] | None:
+    if len(segments) != len(template):
+        return None
+    params = {}
+    for pattern, segment in zip(template, segments, strict=True):
+        if pattern.startswith("{"):
+            if not segment:
+                return None
+            params[pattern[1:-1]] = segment
+        elif pattern != segment.lower():
+            return None
+    return params
+
+
 def route(method: str, template: str, handler: Handler, provider: Provider,
-          resource_type: str) -> ArmRoute:
-    """``template`` like ``/subscriptions/{sub}/resourcegroups/{group}`` (literals any case)."""
+          resource_type: str, scoped: bool = False) -> ArmRoute:
+    """``template`` like ``/subscriptions/{sub}/resourcegroups/{group}`` (literals any case);
+    with ``scoped``, a suffix such as ``/providers/Microsoft.Authorization/roleAssignments``."""
     parts = tuple(p if p.startswith("{") else p.lower() for p in template.strip("/").split("/"))
-    return ArmRoute(method, parts, handler, provider, resource_type)
+    return ArmRoute(method, parts, handler, provider, resource_type, scoped)
 
 
 @dataclass
@@ -89,6 +112,16 @@ class Services:
     store: ManagementStore
     operations: Operations = field(default_factory=Operations)
     account_sync: threading.Lock = field(default_factory=threading.Lock)
+    _locks: weakref.WeakValueDictionary = field(default_factory=weakref.WeakValueDictionary)
+
+    def lock(self, resource_id: str) -> asyncio.Lock:
+        """One lock per resource id (any casing): changes to a resource take turns, so
+        parallel deletes of one account delete it once and then find nothing."""
+        key = resource_id.lower()
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
 
     def sync_accounts(self) -> None:
         """Make Azurite serve exactly the stored accounts (blocking: call in a thread).
@@ -108,6 +141,7 @@ class Call:
     services: Services
     route: ArmRoute | None = None
     api_version: str = ""
+    _raw: bytes | None = field(default=None, repr=False)
 
     @property
     def cloud(self) -> Cloud:
@@ -121,18 +155,20 @@ class Call:
     def subscription(self) -> str:
         return self.params["subscription"].lower()
 
+    async def raw_body(self) -> bytes:
+        """The bytes sent (read once), or ARM's 413 past 4 MiB."""
+        if self._raw is None:
+            self._raw = await bodies.read(self.request)
+        return self._raw
+
     async def body(self) -> dict:
-        """The JSON object sent, or ARM's InvalidRequestContent."""
-        raw = await self.request.body()
-        if not raw.strip():
-            raise invalid_content("the request has no body; send a JSON object.")
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise invalid_content(f"{exc}.") from None
-        if not isinstance(data, dict):
-            raise invalid_content("expected a JSON object.")
-        return data
+        """The JSON object sent, or ARM's InvalidRequestContent (see :mod:`.bodies`)."""
+        return bodies.parse_object(await self.raw_body())
+
+    async def optional_body(self) -> dict:
+        """Like :meth:`body`, but no body at all is an empty object."""
+        raw = await self.raw_body()
+        return bodies.parse_object(raw) if raw.strip() else {}
 
     @property
     def raw_path(self) -> str:

@@ -13,7 +13,13 @@ from starlette.responses import JSONResponse, Response
 from . import models
 from .arm import STORAGE, account_id, new_account_key, now
 from .dataplane import AccountData
-from .errors import ArmError, account_not_found, invalid_content, resource_group_not_found
+from .errors import (
+    ArmError,
+    account_not_found,
+    invalid_content,
+    quote,
+    resource_group_not_found,
+)
 from .naming import account_name_problem, check_account, normalise_region
 from .operations import accepted
 from .resource_groups import not_deleting
@@ -102,58 +108,59 @@ async def create(call: Call) -> Response:
     not_deleting(group)
     body = await call.body()
     location = normalise_region(body.get("location"), "resource type 'storageAccounts'")
-    sku = models.sku((body.get("sku") or {}).get("name"))
+    sku = models.sku_name(body.get("sku"))
     kind = models.check_kind(body.get("kind"))
-    tags = models.check_tags(body.get("tags"))
+    tags = models.check_tags(body.get("tags"), models.STORAGE_TAG_NAME_LIMIT)
     properties = models.writable(body.get("properties"))
-    current = _taken(call, name)
-    if current is not None and current.get("provisioningState") == "Creating":
-        await call.services.operations.settle(_target(call))  # two creators at once
+    async with call.services.lock(_target(call)):  # not while a delete of it runs
         current = _taken(call, name)
-    if current is not None:
-        if current["location"] != location:
-            raise ArmError(409, "InvalidResourceLocation",
-                           f"The resource '{name}' already exists in location "
-                           f"'{current['location']}' in resource group '{group['name']}'. A "
-                           f"resource with the same name cannot be created in location "
-                           f"'{location}'. Please select a new resource name.")
-        account = {**current, "sku": {"name": sku["name"]}, "kind": kind,
-                   "properties": models.merge(current["properties"], properties)}
-        if tags is not None:
-            account["tags"] = tags
+        if current is not None and current.get("provisioningState") == "Creating":
+            await call.services.operations.settle(_target(call))  # two creators at once
+            current = _taken(call, name)
+        if current is not None:
+            if current["location"] != location:
+                raise ArmError(409, "InvalidResourceLocation",
+                               f"The resource '{name}' already exists in location "
+                               f"'{current['location']}' in resource group '{group['name']}'. A "
+                               f"resource with the same name cannot be created in location "
+                               f"'{location}'. Please select a new resource name.")
+            account = {**current, "sku": {"name": sku}, "kind": kind,
+                       "properties": models.merge(current["properties"], properties)}
+            if tags is not None:
+                account["tags"] = tags
+            call.store.put_account(call.subscription, account)
+            call.store.save()
+            return JSONResponse(body_of(call, account))
+
+        created = now()
+        account = {
+            "name": name, "resourceGroup": group["name"], "location": location,
+            "sku": {"name": sku}, "kind": kind, "tags": tags or {},
+            "properties": models.merge(models.default_properties(kind), properties),
+            "keys": {"key1": new_account_key(), "key2": new_account_key()},
+            "keyCreationTime": {"key1": created, "key2": created},
+            "creationTime": created, "provisioningState": "Creating",
+        }
         call.store.put_account(call.subscription, account)
         call.store.save()
-        return JSONResponse(body_of(call, account))
+        subscription = call.subscription
 
-    created = now()
-    account = {
-        "name": name, "resourceGroup": group["name"], "location": location,
-        "sku": {"name": sku["name"]}, "kind": kind, "tags": tags or {},
-        "properties": models.merge(models.default_properties(kind), properties),
-        "keys": {"key1": new_account_key(), "key2": new_account_key()},
-        "keyCreationTime": {"key1": created, "key2": created},
-        "creationTime": created, "provisioningState": "Creating",
-    }
-    call.store.put_account(call.subscription, account)
-    call.store.save()
-    subscription = call.subscription
-
-    async def work() -> dict:
-        try:
-            await run_in_threadpool(call.services.sync_accounts)
-        except Exception:
-            call.store.put_account(subscription, {**account, "provisioningState": "Failed"})
+        async def work() -> dict:
+            try:
+                await run_in_threadpool(call.services.sync_accounts)
+            except Exception:
+                call.store.put_account(subscription, {**account, "provisioningState": "Failed"})
+                call.store.save()
+                raise
+            stored = call.store.account(subscription, group["name"], name) or account
+            stored["provisioningState"] = "Succeeded"
             call.store.save()
-            raise
-        stored = call.store.account(subscription, group["name"], name) or account
-        stored["provisioningState"] = "Succeeded"
-        call.store.save()
-        return models.storage_account(call.cloud, subscription, stored)
+            return models.storage_account(call.cloud, subscription, stored)
 
-    operation = call.services.operations.start(work, _target(call))
-    return accepted(call.url(
-        f"/subscriptions/{subscription}/providers/Microsoft.Storage/locations/{location}"
-        f"/asyncoperations/{operation}", monitor="true", **{"api-version": call.api_version}))
+        operation = call.services.operations.start(work, _target(call))
+        return accepted(call.url(
+            f"/subscriptions/{subscription}/providers/Microsoft.Storage/locations/{location}"
+            f"/asyncoperations/{operation}", monitor="true", **{"api-version": call.api_version}))
 
 
 async def operation_status(call: Call) -> Response:
@@ -179,33 +186,40 @@ async def list_all(call: Call) -> Response:
 
 async def update(call: Call) -> Response:
     """PATCH: tags replace, properties merge (networkAcls, encryption, minimumTlsVersion...)."""
-    account = dict(existing(call))
+    existing(call)
     body = await call.body()
+    changes: dict = {}
     if body.get("sku") is not None:
-        account["sku"] = {"name": models.sku((body["sku"] or {}).get("name"))["name"]}
+        changes["sku"] = {"name": models.sku_name(body["sku"])}
     if body.get("kind") is not None:
-        account["kind"] = models.check_kind(body["kind"])
+        changes["kind"] = models.check_kind(body["kind"])
     if "tags" in body:
-        account["tags"] = models.check_tags(body["tags"]) or {}
-    account["properties"] = models.merge(account["properties"],
-                                         models.writable(body.get("properties")))
-    call.store.put_account(call.subscription, account)
-    call.store.save()
+        changes["tags"] = models.check_tags(body["tags"], models.STORAGE_TAG_NAME_LIMIT) or {}
+    properties = models.writable(body.get("properties"))
+    async with call.services.lock(_target(call)):
+        account = {**existing(call), **changes}  # read again: a delete may have won the race
+        account["properties"] = models.merge(account["properties"], properties)
+        call.store.put_account(call.subscription, account)
+        call.store.save()
     return JSONResponse(body_of(call, account))
 
 
 async def delete(call: Call) -> Response:
-    """DELETE: 200 once the account and its data are gone; 204 if there was none."""
+    """DELETE: 200 once the account, its data and its role assignments are gone; 204 if
+    there was none. Parallel deletes take turns: one 200, then 204s."""
     group_of(call)
-    account = call.store.account(call.subscription, call.params["group"], call.params["account"])
-    if account is None:
-        return Response(status_code=204)
-    account = await provisioned(call)
-    data = AccountData(call.cloud, account["name"], account["keys"]["key1"])
-    await run_in_threadpool(data.purge)
-    call.store.remove_account(call.subscription, account["name"])
-    call.store.save()
-    await run_in_threadpool(call.services.sync_accounts)
+    async with call.services.lock(_target(call)):
+        account = call.store.account(call.subscription, call.params["group"],
+                                     call.params["account"])
+        if account is None:
+            return Response(status_code=204)
+        account = await provisioned(call)
+        data = AccountData(call.cloud, account["name"], account["keys"]["key1"])
+        await run_in_threadpool(data.purge)
+        call.store.remove_account(call.subscription, account["name"])
+        call.store.remove_role_assignments_under(call.subscription, _target(call))
+        call.store.save()
+        await run_in_threadpool(call.services.sync_accounts)
     return Response(status_code=200)
 
 
@@ -220,18 +234,21 @@ async def list_keys(call: Call) -> Response:
 
 async def regenerate_key(call: Call) -> Response:
     """POST {"keyName": "key1"}: a new key; Azurite refuses the old one before we answer."""
-    account = await provisioned(call)
+    await provisioned(call)
     body = await call.body()
-    key_name = str(body.get("keyName", "")).lower()
-    if key_name not in ("key1", "key2"):
+    key_name = body.get("keyName")
+    if not isinstance(key_name, str) or key_name.lower() not in ("key1", "key2"):
         raise ArmError(400, "InvalidValuesForRequestParameters",
                        f"Values for request parameters are invalid: keyName "
-                       f"'{body.get('keyName')}'. Use 'key1' or 'key2'.")
-    account = {**account, "keys": {**account["keys"], key_name: new_account_key()},
-               "keyCreationTime": {**account["keyCreationTime"], key_name: now()}}
-    call.store.put_account(call.subscription, account)
-    call.store.save()
-    await run_in_threadpool(call.services.sync_accounts)
+                       f"'{quote(key_name)}'. Use 'key1' or 'key2'.")
+    key_name = key_name.lower()
+    async with call.services.lock(_target(call)):
+        account = await provisioned(call)  # read again: a delete may have won the race
+        account = {**account, "keys": {**account["keys"], key_name: new_account_key()},
+                   "keyCreationTime": {**account["keyCreationTime"], key_name: now()}}
+        call.store.put_account(call.subscription, account)
+        call.store.save()
+        await run_in_threadpool(call.services.sync_accounts)
     return JSONResponse(models.account_keys(account))
 
 

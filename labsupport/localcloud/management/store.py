@@ -1,14 +1,16 @@
-"""The management plane's persistent state: resource groups and storage accounts.
+"""The management plane's persistent state: resource groups, storage accounts, role assignments.
 
 Kept as JSON in the state folder so resources survive restarts of the local cloud. A
 corrupt file is reported, never silently reset. Queues are not stored here: Azurite
 holds them, so the management plane and the data plane always agree.
 
-Layout (``version`` 1)::
+Layout (``version`` 1; ``roleAssignments`` may be absent in older files)::
 
     {"version": 1, "subscriptions": {"<sub>": {
         "resourceGroups": {"<name lowercased>": {"name", "location", "tags", ...}},
-        "storageAccounts": {"<name>": {"name", "resourceGroup", "keys": {"key1", "key2"}, ...}}
+        "storageAccounts": {"<name>": {"name", "resourceGroup", "keys": {"key1", "key2"}, ...}},
+        "roleAssignments": {"<name lowercased>": {"name", "scope", "roleDefinitionId",
+                                                  "principalId", ...}}
     }}}
 """
 
@@ -106,6 +108,36 @@ class ManagementStore:
     def remove_account(self, subscription: str, name: str) -> None:
         with self.lock:
             self._subscription(subscription).get("storageAccounts", {}).pop(name, None)
+
+    # Role assignments ------------------------------------------------------------------
+
+    def role_assignment(self, subscription: str, name: str) -> dict | None:
+        return self._subscription(subscription).get("roleAssignments", {}).get(name.lower())
+
+    def role_assignments(self, subscription: str) -> list[dict]:
+        assignments = self._subscription(subscription).get("roleAssignments", {})
+        return [assignments[key] for key in sorted(assignments)]
+
+    def put_role_assignment(self, subscription: str, assignment: dict) -> None:
+        with self.lock:
+            assignments = self._subscription(subscription, create=True).setdefault(
+                "roleAssignments", {})
+            assignments[assignment["name"].lower()] = assignment
+
+    def remove_role_assignment(self, subscription: str, name: str) -> None:
+        with self.lock:
+            self._subscription(subscription).get("roleAssignments", {}).pop(name.lower(), None)
+
+    def remove_role_assignments_under(self, subscription: str, scope: str) -> None:
+        """Forget the assignments at ``scope`` or below it, as Azure does when the resource
+        at ``scope`` is deleted."""
+        prefix = scope.rstrip("/").lower()
+        with self.lock:
+            assignments = self._subscription(subscription).get("roleAssignments", {})
+            for key, assignment in list(assignments.items()):
+                held = assignment["scope"].lower()
+                if held == prefix or held.startswith(prefix + "/"):
+                    del assignments[key]
 
     # ------------------------------------------------------------------------------------
 
