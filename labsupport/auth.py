@@ -412,7 +412,7 @@ def _explain(error: BaseException, *, queue: str | None, now: datetime) -> str:
             return (f"{status} {code}: the identity is signed in, but no role lets it "
                     f"{operation} here. Assign a data role such as 'Storage Queue Data "
                     f"Contributor' (or Message Sender / Message Processor) on the queue or "
-                    f"account; new assignments can take a few minutes to apply.")
+                    f"account; a new assignment can take up to 30 minutes to apply.")
         return f"{status} {code}: this credential may not {operation}."
     if code == "AuthorizationResourceTypeMismatch" and sas:
         return (f"{status} {code}: the account SAS's resource types {sas.resource_types!r} do "

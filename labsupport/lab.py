@@ -186,6 +186,9 @@ def _provision(config: LabConfig, bar, quiet: bool) -> tuple[str, object, object
             storage, config.resource_group, config.account_name, config.location
         )
         bar.update()
+        bar.set_postfix_str("data roles for your identity")
+        _ensure_data_roles(config, credential, management_url, account, bar)
+        bar.update()
     except (ClientAuthenticationError, CredentialUnavailableError) as exc:
         if config.is_local:
             raise
@@ -206,6 +209,25 @@ def _provision(config: LabConfig, bar, quiet: bool) -> tuple[str, object, object
     return management_url, credential, account
 
 
+#: How long connect() waits, on Azure, for new role assignments to apply.
+ROLE_WAIT_SECONDS = 15 * 60
+
+
+def _ensure_data_roles(config: LabConfig, credential, management_url: str, account, bar) -> None:
+    """Give the signed-in identity the lab's data roles on the account; on Azure, wait
+    until the queue service accepts its token (a new assignment takes a while to apply)."""
+    authorization = provision.authorization_client(credential, config.subscription_id,
+                                                   management_url)
+    principal = provision.signed_in_principal(credential)
+    provision.ensure_role_assignments(authorization, config.subscription_id, account.id,
+                                      principal)
+    if config.is_local:
+        return  # Azurite does not check roles (it accepts any valid token)
+    bar.set_postfix_str("waiting for your data roles to apply (Azure: up to 30 minutes)")
+    provision.wait_for_data_access(account.primary_endpoints.queue, credential,
+                                   timeout=ROLE_WAIT_SECONDS)
+
+
 def connect(topic: str = "lab", *, quiet: bool = False, config: LabConfig | None = None) -> Lab:
     """Ensure the lab's resources exist and return what a notebook needs.
 
@@ -215,7 +237,7 @@ def connect(topic: str = "lab", *, quiet: bool = False, config: LabConfig | None
     config = config or load_config()
     configure_logging(config.state_dir / "logs")
     queue_name = queue_name_for(topic)
-    with progress(3, "Preparing the lab") as bar:
+    with progress(4, "Preparing the lab") as bar:
         management_url, credential, account = _provision(config, bar, quiet)
     lab = Lab(
         config=config,

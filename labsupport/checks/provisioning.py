@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+from urllib.parse import parse_qs, urlsplit
+
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.storage import StorageManagementClient
 from azure.mgmt.storage.models import StorageQueue
 from azure.storage.queue import QueueClient
 
+from ..errors import first_line
+from ..provision import LAB_TAGS
 from ..teardown import lab_resource_groups
 from . import Result, report
 
@@ -67,24 +72,69 @@ def _queue_problems(storage: StorageManagementClient, lab, metadata: dict[str, s
     return problems
 
 
-def check_lab_groups(names, resources: ResourceManagementClient) -> Result:
-    """11: ``names`` are exactly the resource groups that carry the lab's tags."""
-    if not names:
-        return report(["`lab_groups` is empty: list the resource groups with "
-                       "resources.resource_groups.list(filter=...) and keep their names"], "")
-    if isinstance(names, str):
-        return report(["`lab_groups` should be a list of names, not one string"], "")
-    given = {getattr(n, "name", n) for n in names}
-    expected = {group.name for group in lab_resource_groups(resources)}
-    problems = []
-    extra = sorted(given - expected)
+def check_lab_groups(find_lab_groups, credential, subscription_id: str,
+                     management_url: str) -> Result:
+    """11: ``find_lab_groups(resources)`` returns the names of exactly the resource groups
+    that carry the lab's tags, filtering on the server.
+
+    The check makes two groups the learner cannot know in advance — one with the lab's tags,
+    one with only ``purpose=queue-lab`` — calls the function with a ``ResourceManagementClient``
+    whose requests it records, and deletes both groups again. It judges the names returned
+    (live state) and the ``$filter`` the list request carried (what ran on the server).
+    """
+    if not callable(find_lab_groups):
+        return report(["`find_lab_groups` should be a function that takes the "
+                       "ResourceManagementClient and returns the names"], "")
+    sent: list[str] = []
+    resources = ResourceManagementClient(
+        credential, subscription_id, base_url=management_url,
+        raw_request_hook=lambda request: sent.append(request.http_request.url))
+    suffix = secrets.token_hex(3)
+    tagged, half = f"rg-lab-check-{suffix}", f"rg-half-check-{suffix}"
+    purpose = {"purpose": LAB_TAGS["purpose"]}
+    creator = ResourceManagementClient(credential, subscription_id, base_url=management_url)
+    creator.resource_groups.create_or_update(tagged, {"location": "eastus", "tags": LAB_TAGS})
+    creator.resource_groups.create_or_update(half, {"location": "eastus", "tags": purpose})
+    problems: list[str] = []
+    try:
+        returned = find_lab_groups(resources)
+        expected = {group.name for group in lab_resource_groups(creator)}
+    except Exception as error:  # the learner's code: report it, do not crash the check
+        returned, expected = None, set()
+        problems.append(f"your function raised {type(error).__name__}: {first_line(error)}")
+    finally:
+        for poller in [creator.resource_groups.begin_delete(name) for name in (tagged, half)]:
+            poller.result()  # empty groups: quick, and nothing is left behind
+    if returned is None:
+        return report(problems, "")
+    if not returned:
+        return report(["your function returned nothing: list the resource groups with "
+                       "resources.resource_groups.list(filter=...) and return their names"], "")
+    if isinstance(returned, str):
+        return report(["return a list of names, not one string"], "")
+    given = {getattr(n, "name", n) for n in returned}
+    filters = [parse_qs(urlsplit(url).query).get("$filter", [""])[0] for url in sent
+               if "/resourcegroups" in urlsplit(url).path.lower()]
+    if not filters:
+        problems.append("no resource groups were listed through the client you were given: "
+                        "call resources.resource_groups.list(...) on it")
+    elif not any("tagname eq" in f.lower() and "tagvalue eq" in f.lower() for f in filters):
+        problems.append("the list request carried no tag filter, so every group in the "
+                        "subscription crossed the wire: pass filter=\"tagName eq 'purpose' and "
+                        "tagValue eq 'queue-lab'\" so that the server filters")
+    if half in given:
+        problems.append(f"{half!r} has only purpose=queue-lab: ARM filters on one tag, so check "
+                        f"managed-by=labsupport yourself")
+    extra = sorted(given - expected - {half})
     if extra:
         problems.append(f"{extra} do not carry the lab's tags (purpose=queue-lab and "
-                        f"managed-by=labsupport): filter with \"tagName eq 'purpose' and "
-                        f"tagValue eq 'queue-lab'\" and check the other tag too")
-    missing = sorted(expected - given)
+                        f"managed-by=labsupport)")
+    if tagged not in given:
+        problems.append(f"a lab group made just now, {tagged!r}, is missing: list the groups "
+                        f"each time the function runs instead of returning names you know")
+    missing = sorted(expected - given - {tagged})
     if missing:
         problems.append(f"{len(missing)} lab group(s) missing, e.g. {missing[0]!r}: keep every "
                         f"group the filtered list returns")
-    return report(problems, "exactly the resource groups that carry the lab's tags (the group "
-                            "without them is not among them).")
+    return report(problems, "the server filtered on a tag, and the function returned exactly "
+                            "the groups that carry the lab's tags — including one made just now.")

@@ -93,50 +93,87 @@ def test_management_queue_with_the_blob_endpoint(exercise):
 # --- 11 · the lab's resource groups -----------------------------------------------------------
 
 @pytest.fixture
-def groups(lab):
-    """A subscription of its own with one lab-tagged and one untagged group."""
-    resources, _ = provision.management_clients(DefaultAzureCredential(), str(uuid.uuid4()),
+def subscription(lab):
+    """A subscription of its own with one lab-tagged and one untagged group; the check adds
+    and removes groups of its own in it."""
+    subscription = str(uuid.uuid4())
+    resources, _ = provision.management_clients(DefaultAzureCredential(), subscription,
                                                 lab.management_url)
     tagged, other = (f"rg-check-{kind}-{secrets.token_hex(3)}" for kind in ("lab", "other"))
     resources.resource_groups.create_or_update(tagged, ResourceGroup(location="eastus",
                                                                      tags=LAB_TAGS))
     resources.resource_groups.create_or_update(other, ResourceGroup(location="eastus",
                                                                     tags={"owner": "x"}))
-    yield resources, tagged, other
+    yield subscription, resources, tagged
     for name in (tagged, other):
         resources.resource_groups.begin_delete(name).result()
 
 
-def test_lab_groups_passes_the_tagged_groups(groups):
-    resources, tagged, _ = groups
-
-    assert check_lab_groups([tagged], resources)
+def run_lab_groups(lab, subscription, find):
+    return check_lab_groups(find, DefaultAzureCredential(), subscription, lab.management_url)
 
 
-def test_lab_groups_refuses_everything_unfiltered(groups):
-    resources, tagged, other = groups
+def filter_on_purpose(resources):
+    """The notebook's solution: the server filters on one tag, the code checks the other."""
+    return [group.name for group in resources.resource_groups.list(
+                filter="tagName eq 'purpose' and tagValue eq 'queue-lab'")
+            if (group.tags or {}).get("managed-by") == "labsupport"]
 
-    result = check_lab_groups([tagged, other], resources)
 
-    assert len(result.problems) == 1 and f"['{other}'] do not carry the lab's tags" in \
+def filter_on_managed_by(resources):
+    """Another right answer: filter on the other tag, check purpose in code."""
+    listed = resources.resource_groups.list(
+        filter="tagName eq 'managed-by' and tagValue eq 'labsupport'")
+    return sorted(g.name for g in listed if (g.tags or {}).get("purpose") == "queue-lab")
+
+
+def test_lab_groups_passes_a_server_side_filter_on_either_tag(lab, subscription):
+    subscription, resources, _ = subscription
+    assert run_lab_groups(lab, subscription, filter_on_purpose)
+    assert run_lab_groups(lab, subscription, filter_on_managed_by)
+    names = [g.name for g in resources.resource_groups.list()]
+    assert not [n for n in names if "-check-" in n and not n.startswith("rg-check-")], \
+        "the check deletes the groups it made"
+
+
+def test_lab_groups_refuses_hard_coded_names(lab, subscription):
+    subscription, _, tagged = subscription
+    result = run_lab_groups(lab, subscription, lambda resources: [tagged])
+    assert len(result.problems) == 2
+    assert result.problems[0].startswith("no resource groups were listed")
+    assert "made just now" in result.problems[1]
+
+
+def test_lab_groups_refuses_filtering_on_the_client(lab, subscription):
+    subscription, _, _ = subscription
+
+    def client_side(resources):
+        return [g.name for g in resources.resource_groups.list()
+                if (g.tags or {}).get("purpose") == "queue-lab"
+                and (g.tags or {}).get("managed-by") == "labsupport"]
+
+    result = run_lab_groups(lab, subscription, client_side)
+    assert result.problems == [result.problems[0]] and "carried no tag filter" in \
         result.problems[0]
 
 
-def test_lab_groups_empty(groups):
-    resources, _, _ = groups
+def test_lab_groups_refuses_a_filter_on_one_tag_only(lab, subscription):
+    subscription, _, _ = subscription
 
-    assert check_lab_groups([], resources).problems[0].startswith("`lab_groups` is empty")
+    def one_tag(resources):
+        return [g.name for g in resources.resource_groups.list(
+            filter="tagName eq 'purpose' and tagValue eq 'queue-lab'")]
+
+    result = run_lab_groups(lab, subscription, one_tag)
+    assert len(result.problems) == 1 and "has only purpose=queue-lab" in result.problems[0]
 
 
-def test_lab_groups_missing_one(groups):
-    resources, tagged, _ = groups
-    extra = f"rg-check-extra-{secrets.token_hex(3)}"
-    resources.resource_groups.create_or_update(extra, ResourceGroup(location="eastus",
-                                                                    tags=LAB_TAGS))
-    try:
-        result = check_lab_groups([tagged], resources)
-    finally:
-        resources.resource_groups.begin_delete(extra).result()
-
-    assert result.problems == [f"1 lab group(s) missing, e.g. {extra!r}: keep every group the "
-                               f"filtered list returns"]
+@pytest.mark.parametrize("find, says", [
+    (lambda resources: [], "returned nothing"),
+    (lambda resources: "rg-x", "not one string"),
+    (lambda resources: 1 / 0, "raised ZeroDivisionError"),
+    ("not a function", "should be a function"),
+], ids=["empty", "string", "raises", "not-callable"])
+def test_lab_groups_names_each_mistake(lab, subscription, find, says):
+    subscription, _, _ = subscription
+    assert says in run_lab_groups(lab, subscription, find).problems[0]

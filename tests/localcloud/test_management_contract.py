@@ -364,6 +364,8 @@ def test_queue_created_through_management_is_real(storage, recorder, arm_env, sh
     assert (created.name, created.type) == (
         "mgmt-made", "Microsoft.Storage/storageAccounts/queueServices/queues")
     assert created.metadata == {"team": "payments"}
+    # Azure's answer to the PUT holds only properties.metadata: no message count
+    assert created.approximate_message_count is None
     data_plane = queue_service(arm_env, name, key1(storage, group, name))
     seen = {q.name: q.metadata for q in data_plane.list_queues(include_metadata=True)}
     assert seen["mgmt-made"] == {"team": "payments"}

@@ -55,12 +55,16 @@ def _data(call: Call, account: dict) -> AccountData:
 
 
 async def create(call: Call) -> Response:
-    """PUT: 200 with the queue; an existing queue gets the metadata sent."""
+    """PUT: 200 with the queue; an existing queue gets the metadata sent.
+
+    Like Azure, the answer holds only ``properties.metadata``: no message count (the SDK's
+    recordings of Queue_Create show that; a GET returns ``approximateMessageCount``).
+    """
     account = await provisioned(call)
     check_queue(call.params["queue"])
     metadata = await _metadata(call)
     info = await _azurite(_data(call, account).put_queue, call.params["queue"], metadata)
-    return JSONResponse(models.queue(call.subscription, account, info))
+    return JSONResponse(models.queue(call.subscription, account, info, with_count=False))
 
 
 async def update(call: Call) -> Response:
