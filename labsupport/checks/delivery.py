@@ -214,9 +214,9 @@ def _replay(resequencer_class, order, events) -> tuple[str, str] | None:
             return "twice", (f"applied {', '.join(twice)} more than once ({shown}): ignore a "
                              f"sequence number that was already applied")
         if applied != expected[:len(applied)]:
-            return "order", (f"applied {', '.join(applied)} ({shown}); the producer's order is "
-                             f"{', '.join(events.values())}: hold an event back until every "
-                             f"earlier sequence number has been applied")
+            at = next(i for i, e in enumerate(applied) if i >= len(expected) or e != expected[i])
+            return "order", (f"applied {applied[at]} before {events[at + 1]} ({shown}): hold an "
+                             f"event back until every earlier sequence number has been applied")
         held = [e for e in expected if e not in applied]
         return "held", (f"held back {', '.join(held)} after {_letters(order[:n], events)} had "
                         f"been delivered: when the missing sequence number arrives, release "

@@ -281,14 +281,14 @@ def test_resequencer_passes_a_different_right_solution():
 def test_resequencer_rejects_a_script_for_the_fifo_order():
     assert check_resequencer(Scripted, orders=[[2, 3, 1, 2, 4]])  # what the old check fed it
     assert check_resequencer(Scripted).problems == [
-        "applied D (delivered D, C, B, A); the producer's order is A, B, C, D: hold an event "
-        "back until every earlier sequence number has been applied"]
+        "applied D before A (delivered D, C, B, A): hold an event back until every earlier "
+        "sequence number has been applied"]
 
 
 def test_resequencer_names_out_of_order_and_duplicate_application():
     assert check_resequencer(ArrivalOrder).problems == [
-        "applied B (delivered B, C, A, B, D); the producer's order is A, B, C, D: hold an event "
-        "back until every earlier sequence number has been applied",
+        "applied B before A (delivered B, C, A, B, D): hold an event back until every earlier "
+        "sequence number has been applied",
         "applied A more than once (delivered A, B, A, C, B, D, D): ignore a sequence number "
         "that was already applied"]
     assert check_resequencer(NoDuplicateCheck).problems == [
