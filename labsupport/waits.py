@@ -4,6 +4,9 @@ Leases and time-to-live are measured by the service's clock, and a loaded machin
 every call slower, so a demo must never guess with ``time.sleep(2)``. These helpers ask
 "is it true yet?" every few milliseconds and give up with a clear error after
 ``timeout`` seconds (generous by default: the outputs never depend on how long it took).
+
+Every helper takes a ``clock`` (:class:`SystemClock` unless a test passes its own), so
+what a wait does — how often it asks, until when — can be tested without waiting.
 """
 
 from __future__ import annotations
@@ -25,12 +28,32 @@ class WaitTimeout(LabError):
     """A condition did not become true in time."""
 
 
+class SystemClock:
+    """The clocks a wait reads: monotonic seconds for timeouts, UTC for message times."""
+
+    @staticmethod
+    def monotonic() -> float:
+        return time.monotonic()
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
+    @staticmethod
+    def utcnow() -> datetime:
+        return datetime.now(UTC)
+
+
+SYSTEM_CLOCK = SystemClock()
+
+
 def wait_for(
     condition: Callable[[], T],
     *,
     what: str,
     timeout: float = DEFAULT_TIMEOUT,
     interval: float = POLL_INTERVAL,
+    clock=SYSTEM_CLOCK,
 ) -> T:
     """Call ``condition()`` until it returns something truthy, and return that.
 
@@ -38,17 +61,17 @@ def wait_for(
     """
     if timeout <= 0 or interval <= 0:
         raise ValueError(f"timeout and interval must be positive, got {timeout} and {interval}")
-    deadline = time.monotonic() + timeout
+    deadline = clock.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
-        if time.monotonic() >= deadline:
+        if clock.monotonic() >= deadline:
             raise WaitTimeout(
                 f"Gave up after {timeout:g} s waiting for {what}. If the machine is very busy, "
                 f"pass a larger timeout; otherwise check that the scenario can reach that state."
             )
-        time.sleep(interval)
+        clock.sleep(interval)
 
 
 def _matcher(target) -> Callable[[object], bool]:
@@ -79,29 +102,30 @@ def _visible(queue, target):
     return next((m for m in queue.peek_messages(max_messages=32) if match(m)), None)
 
 
-def wait_until_visible(queue, target, *, timeout: float = DEFAULT_TIMEOUT):
+def wait_until_visible(queue, target, *, timeout: float = DEFAULT_TIMEOUT, clock=SYSTEM_CLOCK):
     """Wait until ``target`` is visible (its lease or delay is over); return the peeked message.
 
     Peeking does not lease, so waiting does not change the message's dequeue count. Looks at
     the first 32 visible messages (a peek's maximum).
     """
     return wait_for(lambda: _visible(queue, target), what=f"{_describe(target)} to become visible",
-                    timeout=timeout)
+                    timeout=timeout, clock=clock)
 
 
-def wait_until_gone(queue, target, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+def wait_until_gone(queue, target, *, timeout: float = DEFAULT_TIMEOUT,
+                    clock=SYSTEM_CLOCK) -> None:
     """Wait until no visible message matches ``target`` (it expired, was deleted or leased)."""
     wait_for(lambda: _visible(queue, target) is None,
-             what=f"{_describe(target)} to disappear", timeout=timeout)
+             what=f"{_describe(target)} to disappear", timeout=timeout, clock=clock)
 
 
-def wait_until_empty(queue, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+def wait_until_empty(queue, *, timeout: float = DEFAULT_TIMEOUT, clock=SYSTEM_CLOCK) -> None:
     """Wait until a peek finds no visible message at all."""
     wait_for(lambda: not queue.peek_messages(max_messages=1), what="the queue to look empty",
-             timeout=timeout)
+             timeout=timeout, clock=clock)
 
 
-def wait_until_expired(sent, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+def wait_until_expired(sent, *, timeout: float = DEFAULT_TIMEOUT, clock=SYSTEM_CLOCK) -> None:
     """Wait, without touching the queue, until ``sent`` (a message or receipt) has expired.
 
     Use it when peeking would disturb what you measure (or the message is leased, so a
@@ -115,7 +139,7 @@ def wait_until_expired(sent, *, timeout: float = DEFAULT_TIMEOUT) -> None:
     inserted_on = getattr(sent, "inserted_on", None)
     if expires_on is None or inserted_on is None:
         raise TypeError("sent must be a message or receipt with inserted_on and expires_on times")
-    now = datetime.now(UTC)
+    now = clock.utcnow()
     moment = min(expires_on + timedelta(seconds=1), now + (expires_on - inserted_on))
-    wait_for(lambda: datetime.now(UTC) >= moment, what="the message's time to live to run out",
-             timeout=timeout)
+    wait_for(lambda: clock.utcnow() >= moment, what="the message's time to live to run out",
+             timeout=timeout, clock=clock)

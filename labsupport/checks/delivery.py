@@ -1,15 +1,19 @@
 """Checks for 04–07 · visibility timeout, time to live, out-of-order and duplicate delivery.
 
-Each check replays a small scenario against the learner's code on a real queue (which
-it uses as scratch space: it clears it first and leaves it empty) and prints what is
-still wrong.
+Each check replays a small scenario against the learner's code and prints what is still
+wrong. Those that need the service use a real queue as scratch space (cleared first, left
+empty) and judge from what crossed the wire; the resequencer check feeds delivery orders
+that a queue may produce but never promises.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import secrets
+import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 
 from azure.core.exceptions import HttpResponseError
@@ -23,44 +27,118 @@ def _failure(error: Exception) -> str:
     return f"your code raised {type(error).__name__}: {detail}"
 
 
-def check_heartbeat(process, queue, *, lease: int = 1) -> Result:
-    """04: ``process(queue, message)`` keeps its lease until it has deleted the message.
+#: The job of the 04 exercise: three steps, each about ``HEARTBEAT_STEP_SECONDS`` of work.
+HEARTBEAT_STEPS = ("reserve stock", "charge card", "book courier")
+HEARTBEAT_STEP_SECONDS = 0.4
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A lease the service granted (a receive or an update), on the tracer's clock.
+
+    The service counts ``seconds`` from a moment between ``sent`` and ``answered``, so the
+    lease surely holds from ``answered`` until ``sent + seconds``.
+    """
+
+    sent: float
+    answered: float
+    seconds: float
+
+    @property
+    def ends(self) -> float:
+        return self.sent + self.seconds
+
+
+def held_until(leases: list[Lease], t: float) -> float:
+    """Until when the message is surely leased, as known at time ``t`` (-inf: not leased).
+
+    The lease in force is the one the service applied last: any granted lease that no other
+    granted lease was sent after, or one still in flight. When it cannot be known which,
+    the earliest end counts.
+    """
+    granted = [lease for lease in leases if lease.answered <= t]
+    if not granted:
+        return float("-inf")
+    last = [lease for lease in granted if not any(o.sent > lease.answered for o in granted)]
+    in_flight = [lease for lease in leases if lease.sent <= t < lease.answered]
+    return min(lease.ends for lease in last + in_flight)
+
+
+def held_throughout(start: float, end: float, leases: list[Lease]) -> bool:
+    """True when a lease surely held the message from ``start`` to ``end``."""
+    moments = sorted({start} | {m for lease in leases for m in (lease.sent, lease.answered)
+                                if start < m < end})
+    return all(held_until(leases, a) >= b
+               for a, b in zip(moments, [*moments[1:], end], strict=True))
+
+
+def check_heartbeat(process, queue, *, steps=HEARTBEAT_STEPS, lease: int = 1,
+                    step_seconds: float = HEARTBEAT_STEP_SECONDS) -> Result:
+    """04: ``process(queue, message, do_step)`` does every step while it holds the lease.
 
     The check sends one job, receives it with a ``lease``-second visibility timeout and
-    calls ``process`` with a traced client. It passes when the message was deleted, and the
-    lease never ran out in between (each heartbeat came before the previous lease ended).
+    calls ``process`` with a traced client and a ``do_step(step)`` that does one step of
+    work (``step_seconds`` long) and notes when it started and ended. From the wire it
+    takes when each lease (the receive, every update) surely held the message. It passes
+    when every step of ``steps`` was done, each from start to end under a lease, and the
+    job was deleted (204) only after the last step.
     """
     queue.clear_messages()
     tracer = Tracer()
     worker = tracer.client(queue, "worker")
     queue.send_message("job-1")
     message = worker.receive_message(visibility_timeout=lease)
+    done: list[tuple[str, float, float]] = []
+
+    def do_step(step):
+        started = tracer.now()
+        time.sleep(step_seconds)  # stands for the step's work
+        done.append((step, started, tracer.now()))
+
     problems = []
     try:
-        process(worker, message)
+        process(worker, message, do_step)
     except Exception as error:  # the learner's code: report, do not crash the check
         problems.append(_failure(error))
-    finished = tracer.now()
-    holds = [e for e in tracer.events
-             if e.operation in ("receive", "update") and e.outcome == "ok"]
-    deleted = next((e for e in tracer.events if e.operation == "delete" and e.outcome == "ok"),
-                   None)
+    queue.clear_messages()
+    exchanges = tracer.exchanges
+    leases = [Lease(e.sent, e.answered, float(e.query.get("visibilitytimeout", 30)))
+              for e in exchanges if e.operation in ("receive", "update") and e.ok]
+    heartbeats = sum(e.operation == "update" and e.ok for e in exchanges)
+    deleted = next((e for e in exchanges if e.operation == "delete" and e.status == 204), None)
+    missing = [s for s in steps if s not in {name for name, _, _ in done}]
+    if len(missing) == len(steps):
+        problems.append("no work done: call do_step(step) for each step of the job, then "
+                        "delete it")
+    elif missing:
+        problems.append(f"never did {_quoted(missing)}: call do_step(step) for each step")
     if deleted is None:
         problems.append("the message was not deleted: when all steps are done, call "
                         "queue.delete_message(message) with the message returned by your "
                         "last update_message")
-    if len(holds) == 1:
-        problems.append("no heartbeat: before each step, extend the lease with "
-                        "message = queue.update_message(message, visibility_timeout=2)")
-    end = deleted.t if deleted else finished
-    ran_out = any(later > hold.visible_at for hold, later in
-                  zip(holds, [h.t for h in holds[1:]] + [end], strict=True))
-    if ran_out:
-        problems.append("the lease ran out while you were still working (other consumers "
-                        "could have received the job): extend it before each step, for "
-                        "longer than a step takes")
-    queue.clear_messages()
-    return report(problems, "job done and deleted; the lease never ran out.")
+    early = [name for name, _, ended in done if deleted is not None and ended > deleted.sent]
+    if early:
+        problems.append(f"the job was deleted before {_quoted(early)} "
+                        f"{'was' if len(early) == 1 else 'were'} done: delete it only after "
+                        f"the last step (a worker that crashes after an early delete loses "
+                        f"the job)")
+    exposed = [name for name, started, ended in done
+               if name not in early and not held_throughout(started, ended, leases)]
+    if exposed and not heartbeats:
+        problems.append(f"no heartbeat: the {lease:g}-second lease from the receive ran out "
+                        f"during {_quoted(exposed)} (other consumers could have received the "
+                        f"job): before each step, extend it with "
+                        f"message = queue.update_message(message, visibility_timeout=2)")
+    elif exposed:
+        problems.append(f"the lease ran out during {_quoted(exposed)} (other consumers could "
+                        f"have received the job): extend it before each step, for longer "
+                        f"than a step takes")
+    return report(problems, f"all {len(steps)} steps done while the lease was held; the job "
+                            f"deleted after the last one.")
+
+
+def _quoted(names) -> str:
+    return ", ".join(f"'{n}'" for n in dict.fromkeys(names))
 
 
 def check_time_to_live(price, audit, queue) -> Result:
@@ -88,41 +166,87 @@ def check_time_to_live(price, audit, queue) -> Result:
     return report(problems, "the price update expires after 3 s; the audit record never expires.")
 
 
-def check_resequencer(resequencer_class, queue) -> Result:
-    """06: a resequencer applies events in the producer's order, each once.
+#: The 06 exercise's events of one order, by the producer's sequence number.
+RESEQUENCER_EVENTS = {1: "A", 2: "B", 3: "C", 4: "D"}
 
-    The check delivers sequence numbers 2, 3, 1, 2 (a duplicate) and 4 through ``queue``
-    and feeds each to ``resequencer_class().accept(seq, event)``, which returns the events
-    that may be applied now.
+
+def delivery_orders(*, shuffled: int = 4, seed: int = 6) -> list[list[int]]:
+    """Orders in which a queue may deliver the events 1–4, none of them first-in, first-out:
+    redeliveries behind later events, duplicates, the first event last.
+
+    Four hand-picked orders, then ``shuffled`` seeded shuffles with two duplicates each.
     """
-    expected = ["A", "B", "C", "D"]
-    queue.clear_messages()
-    for seq, event in [(2, "B"), (3, "C"), (1, "A"), (2, "B"), (4, "D")]:
-        queue.send_message(json.dumps({"seq": seq, "event": event}))
-    problems, applied = [], []
+    orders = [
+        [2, 3, 1, 2, 4],        # the lesson's: B, C, A, B again, D
+        [4, 3, 2, 1],           # reversed: the first one arrives last
+        [1, 3, 3, 4, 2],        # a gap, a duplicate while waiting, the gap filled last
+        [1, 2, 1, 3, 2, 4, 4],  # duplicates of events already applied
+    ]
+    rng = random.Random(seed)
+    for _ in range(shuffled):
+        order = [1, 2, 3, 4, *rng.sample([1, 2, 3, 4], 2)]
+        rng.shuffle(order)
+        orders.append(order)
+    return orders
+
+
+def _letters(seqs, events) -> str:
+    return ", ".join(events[s] for s in seqs)
+
+
+def _replay(resequencer_class, order, events) -> tuple[str, str] | None:
+    """Feed ``order`` to a new resequencer; (kind, problem) at the first wrong release."""
+    resequencer = resequencer_class()
+    applied: list[str] = []
+    arrived: set[int] = set()
+    shown = f"delivered {_letters(order, events)}"
+    for n, seq in enumerate(order, start=1):
+        arrived.add(seq)
+        applied.extend(resequencer.accept(seq, events[seq]) or [])
+        ready = 0
+        while ready + 1 in arrived:
+            ready += 1
+        expected = [events[s] for s in range(1, ready + 1)]
+        if applied == expected:
+            continue
+        twice = sorted(e for e, k in Counter(applied).items() if k > 1)
+        if twice:
+            return "twice", (f"applied {', '.join(twice)} more than once ({shown}): ignore a "
+                             f"sequence number that was already applied")
+        if applied != expected[:len(applied)]:
+            at = next(i for i, e in enumerate(applied) if i >= len(expected) or e != expected[i])
+            return "order", (f"applied {applied[at]} before {events[at + 1]} ({shown}): hold an "
+                             f"event back until every earlier sequence number has been applied")
+        held = [e for e in expected if e not in applied]
+        return "held", (f"held back {', '.join(held)} after {_letters(order[:n], events)} had "
+                        f"been delivered: when the missing sequence number arrives, release "
+                        f"every waiting event that can follow it")
+    return None
+
+
+def check_resequencer(resequencer_class, *, orders=None) -> Result:
+    """06: a resequencer applies events in the producer's order, each once, as soon as it can.
+
+    The check feeds each delivery order (by default :func:`delivery_orders`, none of them
+    FIFO: redeliveries behind later events, duplicates, the first event last) to a new
+    ``resequencer_class()``, calling ``accept(seq, event)`` for each delivery. After each
+    delivery, the events released so far must be exactly the producer's events up to the
+    last one whose predecessors have all arrived: nothing early, nothing twice, nothing
+    held back.
+    """
+    orders = delivery_orders() if orders is None else orders
+    events = RESEQUENCER_EVENTS
+    found: dict[str, str] = {}
     try:
-        resequencer = resequencer_class()
-        for message in list(queue.receive_messages(max_messages=32, messages_per_page=32)):
-            body = json.loads(message.content)
-            applied.extend(resequencer.accept(body["seq"], body["event"]) or [])
-            queue.delete_message(message)
-    except Exception as error:
-        problems.append(_failure(error))
-    queue.clear_messages()
-    twice = sorted(e for e, n in Counter(applied).items() if n > 1)
-    if twice:
-        problems.append(f"applied {', '.join(twice)} more than once: ignore a sequence number "
-                        f"that was already applied")
-    firsts = list(dict.fromkeys(applied))
-    if firsts != [e for e in expected if e in firsts]:
-        problems.append(f"applied in the order {', '.join(firsts)}; the producer's order is "
-                        f"{', '.join(expected)}: hold an event back until every earlier "
-                        f"sequence number has been applied")
-    missing = [e for e in expected if e not in applied]
-    if missing and not problems:
-        problems.append(f"never applied {', '.join(missing)}: when the missing sequence number "
-                        f"arrives, release every waiting event that can follow it")
-    return report(problems, "delivered B, C, A, B, D — applied A, B, C, D, each once.")
+        for order in orders:
+            failure = _replay(resequencer_class, order, events)
+            if failure:
+                found.setdefault(*failure)
+    except Exception as error:  # the learner's code: report, do not crash the check
+        found["raised"] = _failure(error)
+    return report(found.values(),
+                  f"{len(orders)} delivery orders (out of order, duplicated, the first event "
+                  f"last): each applied {', '.join(events.values())} once, in order.")
 
 
 def check_idempotent_consumer(handle, shipments: list, queue) -> Result:
