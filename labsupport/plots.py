@@ -52,6 +52,7 @@ EDGE = 14.0              # pixels of air left and right of the moments
 ARROW_ROOM = 130.0       # pixels for a bar that runs past the last event and its label
 ARROW_GAP = 10.0         # pixels between the last moment and that label
 STRETCH_SHADE = "#ececec"
+JOIN = 40.0              # pixels: stretches closer than this are shaded and labelled as one
 STRETCH_LABEL = "time stretched (real length above)"
 
 
@@ -164,13 +165,17 @@ class TimeAxis:
         after = self.times[-1] + (x - self.xs[-1]) / self.scale
         return np.where(x < self.xs[0], before, np.where(x > self.xs[-1], after, inside))
 
-    def stretches(self, factor: float = 1.5) -> list[tuple[float, float]]:
-        """Intervals (seconds) drawn wider than even time would draw them."""
+    def stretches(self, factor: float = 1.5, join: float = JOIN) -> list[tuple[float, float]]:
+        """Intervals (seconds) drawn wider than even time would draw them.
+
+        Stretches less than ``join`` pixels apart count as one, so that each can carry a
+        label of its real length.
+        """
         found: list[tuple[float, float]] = []
         for i in range(1, len(self.times)):
             t0, t1 = self.times[i - 1], self.times[i]
             if self.xs[i] - self.xs[i - 1] > factor * self.scale * (t1 - t0) + 1.0:
-                if found and found[-1][1] == t0:
+                if found and self.forward(t0) - self.forward(found[-1][1]) < join:
                     found[-1] = (found[-1][0], t1)
                 else:
                     found.append((t0, t1))
@@ -380,19 +385,18 @@ def _duration(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def _label_stretches(ax, axis: TimeAxis, stretches, min_spacing: float = 40.0) -> None:
-    """Write over each shaded stretch how much time it really covers."""
+def _label_stretches(ax, axis: TimeAxis, stretches) -> None:
+    """Write over each shaded stretch how much time it really covers.
+
+    Stretches are at least :data:`JOIN` pixels apart, so their labels never collide.
+    """
     from matplotlib.transforms import blended_transform_factory
 
     on_top = blended_transform_factory(ax.transData, ax.transAxes)
-    last_x = float("-inf")
     for t0, t1 in stretches:
-        x = (float(axis.forward(t0)) + float(axis.forward(t1))) / 2
-        if x - last_x < min_spacing:
-            continue
-        ax.text(float(axis.inverse(x)), 1.0, _duration(t1 - t0), transform=on_top,
-                ha="center", va="bottom", fontsize=7, color=MARKER_COLOURS["time"])
-        last_x = x
+        middle = axis.inverse((axis.forward(t0) + axis.forward(t1)) / 2)
+        ax.text(float(middle), 1.0, _duration(t1 - t0), transform=on_top, ha="center",
+                va="bottom", fontsize=7, color=MARKER_COLOURS["time"])
 
 
 def png_bytes(figure: Figure) -> bytes:
