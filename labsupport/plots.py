@@ -119,11 +119,14 @@ class TimeAxis:
         self._rows_at = [rows_at[t] for t in self.times]
         span = self.times[-1] - self.times[0] if self.times else 0.0
         self.min_gap = min_gap
-        if span <= 0:
-            self.scale, self.xs = 1.0, [0.0] * len(self.times)
+        if span <= 0:  # one moment: a second across
+            self.scale, self.xs = max(width, 1.0), [0.0] * len(self.times)
             return
-        if self._layout(0.0)[-1] > width:  # too crowded even in pure event order: squeeze
-            self.min_gap = min_gap * width / self._layout(0.0)[-1]
+        for _ in range(20):  # too crowded even in pure event order: markers must touch
+            crowded = self._layout(0.0)[-1]
+            if crowded <= width or self.min_gap < 0.01:
+                break
+            self.min_gap *= 0.99 * width / crowded
         low, high = 0.0, width / span
         for _ in range(60):  # the widest scale that still fits (the layout grows with it)
             middle = (low + high) / 2

@@ -294,3 +294,12 @@ def test_the_time_axis_runs_evenly_unless_a_message_needs_room():
     rows = TimeAxis([(0.0, 0), (1.0, 1), (1.0001, 2), (2.0, 0)], width=200, min_gap=16)
     assert rows.xs[1] == pytest.approx(100, abs=0.5)
     assert rows.xs[2] - rows.xs[1] == pytest.approx(0.5)  # distinct times never coincide
+
+
+def test_a_message_with_more_events_than_room_is_squeezed_into_the_width_in_order():
+    moments = [(n / 1000, 0) for n in range(100)]  # 100 events 1 ms apart on one row
+    axis = TimeAxis(moments, width=400, min_gap=16)
+    assert axis.xs[-1] <= 400
+    assert all(b > a for a, b in zip(axis.xs, axis.xs[1:], strict=False))
+    one = TimeAxis([(3.0, 0)], width=400)
+    assert one.xs == [0.0] and one.inverse(one.forward(3.5)) == pytest.approx(3.5)
