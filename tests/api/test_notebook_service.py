@@ -3,11 +3,12 @@
 The cells tagged ``service-errors`` and ``service-app`` are read with nbformat and run
 here, untouched, with the notebook's own imports. Both apps run in-process (FastAPI's
 ``TestClient``) on fresh queues of the local cloud and get the same requests: send,
-receive and delete; a delete with a pop receipt that no longer holds the message (the
-message was updated since: Azurite answers 400 PopReceiptMismatch; or it was deleted:
-404 MessageNotFound — which is also what Azure answers for *every* stale receipt, so this
-input stands for Azure's answer); a queue deleted behind the service; a message over
-64 KiB. Status, ``error``, ``service_error`` and the body's fields must agree.
+receive and delete (also a message that is not JSON); a delete with a pop receipt that no
+longer holds the message (the message was updated since: Azurite answers 400
+PopReceiptMismatch; or it was deleted: 404 MessageNotFound — which is also what Azure
+answers for *every* stale receipt, so this input stands for Azure's answer); a queue
+deleted behind the service; a message over 64 KiB. Status, ``error``, ``service_error``
+and the body's fields must agree.
 """
 
 from __future__ import annotations
@@ -116,6 +117,16 @@ def test_the_consumer_routes_agree_on_statuses_and_fields(apps):
     assert {k: notebook[6][k] for k in ("content", "dequeue_count")} == {
         k: api[6][k] for k in ("content", "dequeue_count")} == {
         "content": {"order": 1, "item": "book"}, "dequeue_count": 1}
+
+
+def test_a_message_that_is_not_json_is_received_as_its_text(apps):
+    """Another producer may share the queue: its text is passed on, not answered with 500."""
+    received = {}
+    for kind, client in apps.items():
+        client.queue.send_message("plain text, not JSON")
+        answer_ = client.get("/queue/messages")
+        received[kind] = (answer_.status_code, [m["content"] for m in answer_.json()])
+    assert received["notebook"] == received["api"] == (200, ["plain text, not JSON"])
 
 
 STALE = (404, "stale_pop_receipt")
