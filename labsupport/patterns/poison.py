@@ -17,19 +17,25 @@ original" — in that order, so a crash in between leaves a duplicate, never a l
 
     poison = service.get_queue_client(poison_queue_name(queue.queue_name))
     poison.create_queue()   # once (ResourceExistsError if it exists)
-    for message in queue.receive_messages(max_messages=16, messages_per_page=16):
-        process_or_poison(queue, message, handle, poison_queue=poison)
+    for message, outcome in consume(queue, handle, poison_queue=poison):
+        print(message.id, outcome)
+
+Lesson 07 writes this algorithm in its cells; this module is the tested copy the benches
+use, and ``tests/patterns/test_poison_notebook.py`` runs both on one scenario and compares
+what they sent. Source of the defaults: Microsoft Learn, "Azure Queue storage trigger for
+Azure Functions" (poison messages) and the ``host.json`` settings of the queue extension.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from azure.core.exceptions import HttpResponseError
 
 from .leases import is_stale_lease
 
-MAX_DEQUEUE_COUNT = 5
+MAX_DEQUEUE_COUNT = 5   # Functions' maxDequeueCount default
+BATCH_SIZE = 16         # Functions' batchSize default: messages per receive
 POISON_SUFFIX = "-poison"
 
 DONE, RETRY, POISONED, LEASE_LOST = "done", "retry", "poisoned", "lease lost"
@@ -100,3 +106,30 @@ def process_or_poison(
             return LEASE_LOST
         raise
     return DONE
+
+
+def consume(
+    queue,
+    handler: Callable[[object], object],
+    *,
+    poison_queue,
+    batch_size: int = BATCH_SIZE,
+    visibility_timeout: int = 30,
+    max_dequeue_count: int = MAX_DEQUEUE_COUNT,
+    retry_after: int = 0,
+) -> Iterator[tuple[object, str]]:
+    """Receive batches until none is visible; yield ``(message, outcome)`` for each message.
+
+    ``list()`` reads the SDK's pager to its end: with ``messages_per_page`` equal to
+    ``max_messages`` a full batch takes one request, and one more (usually empty) when
+    fewer were visible. Then :func:`process_or_poison` handles each message. A message
+    given back for a retry comes back in a later batch; the loop ends when a receive
+    finds nothing visible, i.e. every message is done, poisoned or leased by someone else.
+    """
+    while batch := list(queue.receive_messages(max_messages=batch_size,
+                                               messages_per_page=batch_size,
+                                               visibility_timeout=visibility_timeout)):
+        for message in batch:
+            yield message, process_or_poison(queue, message, handler, poison_queue=poison_queue,
+                                             max_dequeue_count=max_dequeue_count,
+                                             retry_after=retry_after)
