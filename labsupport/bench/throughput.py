@@ -441,8 +441,8 @@ def rate_figure(results: Results, title: str | None = None):
                                                       strict=True)], fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, table["max"].max() * 1.15)
-    ax.set_xlabel(f"messages/s: median of {results.runs} run(s) of {results.messages} messages "
-                  f"of 1 KiB, whiskers from the slowest to the fastest run")
+    ax.set_xlabel(f"messages/s (median of {results.runs} run(s) of {results.messages} × 1 KiB; "
+                  f"whiskers: slowest to fastest run)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(handles=[Patch(color=colours["send"], label="send"),
                        Patch(color=colours["consume"], label="receive + delete"),
