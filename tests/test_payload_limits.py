@@ -65,9 +65,17 @@ def test_the_limit_counts_utf8_bytes_not_characters(queue):
 
 def test_on_azurite_the_limit_counts_the_text_after_xml_unescaping(queue):
     # 65,536 '<' travel as 262,144 bytes of '&lt;' and are accepted: the message text is
-    # measured, not the request body. Azure documents the limit for "the encoded message".
+    # measured, not the request body. Azure does the same (notebook 08 says so).
     queue.send_message("<" * 65_536)
     assert refusal(queue, "<" * 65_537)[:2] == (413, "RequestBodyTooLarge")
+
+
+def test_text_of_ampersands_angle_brackets_and_quotes_counts_as_text(queue):
+    # Notebook 08's measurement: 64 KiB of '&<"' (218,455 bytes escaped) is accepted.
+    text = ('&<"' * 21_846)[:65_536]
+    queue.send_message(text)
+    assert queue.receive_message().content == text
+    assert refusal(queue, text + "&")[:2] == (413, "RequestBodyTooLarge")
 
 
 # --- Azurite garbles multi-byte characters across 16 KiB chunks of the request ---------------

@@ -122,10 +122,13 @@ class RawQueue:
     """
 
     def __init__(self, account_url: str, queue_name: str, authorization, *,
-                 connections: int = 100):
-        """``authorization``: a :class:`BearerAuthorization` or a :class:`SharedKeySigner`."""
+                 connections: int = 100, meter=None):
+        """``authorization``: a :class:`BearerAuthorization` or a :class:`SharedKeySigner`.
+        ``meter``: an object with ``started()`` and ``finished()``, called around every
+        request (the benchmark's :class:`~labsupport.bench.throughput.Meter`)."""
         self.base = f"{account_url.rstrip('/')}/{queue_name}"
         self.signer = authorization
+        self.meter = meter
         self._connections = connections
         self._session = None
 
@@ -153,13 +156,19 @@ class RawQueue:
             headers["Content-Type"] = "application/xml"
             headers["Content-Length"] = str(len(body))
         headers["Authorization"] = self.signer.authorization(method, url, headers)
-        async with self._session.request(method, URL(url, encoded=True), data=body or None,
-                                         headers=headers) as response:
-            data = await response.read()
-            if response.status != expect:
-                raise RawRequestError(method, response.status,
-                                      response.headers.get("x-ms-error-code", ""))
-            return data
+        if self.meter is not None:
+            self.meter.started()
+        try:
+            async with self._session.request(method, URL(url, encoded=True),
+                                             data=body or None, headers=headers) as response:
+                data = await response.read()
+        finally:
+            if self.meter is not None:
+                self.meter.finished()
+        if response.status != expect:
+            raise RawRequestError(method, response.status,
+                                  response.headers.get("x-ms-error-code", ""))
+        return data
 
     async def create(self) -> None:
         await self._request("PUT", "", expect=201)

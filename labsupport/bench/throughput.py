@@ -13,8 +13,15 @@ Compare modes within one run only: absolute numbers depend on the machine and it
   (``receive_messages(max_messages=32, messages_per_page=32)``) and a delete per message;
   4 async receivers taking pages of 32 and deleting them concurrently (16 deletes in flight);
 * the floor: the same Put/Get/Delete Message requests from a minimal raw HTTP client
-  (aiohttp keep-alive, SharedKey signed by hand: :mod:`labsupport.bench.rawqueue`), with the
-  recommended modes' concurrency. What this service, on this machine, can take.
+  (aiohttp keep-alive, a bearer token from the lab's Entra ID credential:
+  :mod:`labsupport.bench.rawqueue`), with the recommended modes' concurrency. What this
+  service, on this machine, can take.
+
+Besides the time, every sample records what the client did, counted on the wire by a
+:class:`Meter` in the SDK's own hooks (``raw_request_hook`` / ``raw_response_hook``; the raw
+client calls it around each request): the requests it sent and the most it had in flight
+at once. Those do not depend on speed. It also records the CPU time this process spent
+(``time.process_time``), to give the client's CPU per request.
 
 Each client opens as many keep-alive connections as it will use before the clock starts, as
 a long-lived client would have: the figures are steady-state rates, not TLS handshakes.
@@ -35,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import inspect
+import os
 import statistics
 import sys
 import time
@@ -58,8 +66,8 @@ PAGE = 32                  # the most one receive request returns
 RECEIVERS = 4
 DELETES_IN_FLIGHT = 16     # Azurite is one thread: more in flight only adds connections
 SEND_CONCURRENCY = 64
-FLOOR_METHOD = ("raw HTTP: aiohttp with keep-alive, SharedKey signed by hand "
-                "(labsupport.bench.rawqueue), no SDK pipeline")
+FLOOR_METHOD = ("raw HTTP: aiohttp with keep-alive and a bearer token from the same Entra ID "
+                "credential (labsupport.bench.rawqueue), no SDK pipeline")
 TARGET_SEND_VS_FLOOR = 0.8
 TARGET_CONSUME_VS_NAIVE = 3.0
 
@@ -212,6 +220,36 @@ MODES_BY_KEY = {mode.key: mode for mode in MODES}
 
 # --- running them -------------------------------------------------------------------------
 
+class Meter:
+    """Counts the requests a client sends and the most it has in flight at once.
+
+    For an SDK client pass ``**meter.hooks`` (the SDK's ``raw_request_hook`` and
+    ``raw_response_hook``, called once per attempt); :class:`RawQueue` calls
+    :meth:`started` and :meth:`finished` itself. Lighter than :class:`labsupport.wire.WireLog`
+    (nothing is parsed), because it runs inside the timed loop. One thread or one event loop.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests = 0
+        self.max_in_flight = 0
+        self._in_flight = 0
+
+    def started(self, *_) -> None:
+        self.requests += 1
+        self._in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self._in_flight)
+
+    def finished(self, *_) -> None:
+        self._in_flight -= 1
+
+    @property
+    def hooks(self) -> dict[str, Callable]:
+        return {"raw_request_hook": self.started, "raw_response_hook": self.finished}
+
+
 @dataclass
 class Sample:
     round: int
@@ -219,23 +257,57 @@ class Sample:
     kind: str
     messages: int
     seconds: float
+    requests: int = 0          # requests the client sent while timed (counted on the wire)
+    max_in_flight: int = 0     # the most of them in flight at once
+    cpu_seconds: float = 0.0   # CPU time this process spent meanwhile
 
     @property
     def rate(self) -> float:
         return self.messages / self.seconds
 
 
+def _where(lab) -> str:
+    return "Azurite on this machine" if lab.config.is_local else "Azure, from this machine"
+
+
+def cpu_count() -> int:
+    """The CPUs this process may run on (what a container or taskset allows)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @dataclass
 class Results:
-    """Every timed sample of a run, and the medians, ratios and table derived from them."""
+    """Every timed sample of a run, and the medians, ratios and table derived from them.
+
+    ``where`` says what served the requests ("Azurite on this machine" or "Azure, from
+    this machine"), ``cpus`` how many CPUs this process may use.
+    """
 
     messages: int
     runs: int
     modes: tuple[Mode, ...]
     samples: list[Sample] = field(default_factory=list)
+    where: str = "this machine"
+    cpus: int = field(default_factory=cpu_count)
+
+    @property
+    def setting(self) -> str:
+        """What served the requests and the CPUs, e.g. "Azurite on this machine, 2 CPUs
+        shared by client and service"."""
+        cpus = f"{self.cpus} CPU{'s' if self.cpus != 1 else ''}"
+        if self.where.startswith("Azurite"):
+            return f"{self.where}, {cpus} shared by client and service"
+        return f"{self.where} ({cpus})"
+
+    def _of(self, keys: Iterable[str]) -> list[Sample]:
+        keys = set(keys)
+        return [s for s in self.samples if s.mode in keys]
 
     def rates(self, key: str) -> list[float]:
-        return [s.rate for s in self.samples if s.mode == key]
+        return [s.rate for s in self._of([key])]
 
     def rate(self, key: str) -> float:
         """The median messages/s of a mode."""
@@ -244,11 +316,25 @@ class Results:
     def __getitem__(self, key: str) -> float:
         return self.rate(key)
 
+    def requests_per_message(self, key: str) -> float:
+        """The median number of requests a mode sent per message (counted on the wire)."""
+        return statistics.median(s.requests / s.messages for s in self._of([key]))
+
+    def max_in_flight(self, key: str) -> int:
+        """The most requests a mode had in flight at once, over all its runs."""
+        return max(s.max_in_flight for s in self._of([key]))
+
+    def cpu_per_request(self, *keys: str) -> float:
+        """Seconds of this process's CPU per request, over every run of the given modes."""
+        samples = self._of(keys)
+        return sum(s.cpu_seconds for s in samples) / max(sum(s.requests for s in samples), 1)
+
     def _role(self, kind: str, role: str) -> Mode | None:
         return next((m for m in self.modes if m.kind == kind and m.role == role), None)
 
     def table(self):
-        """A pandas DataFrame: one row per mode with median, min and max msg/s and × floor."""
+        """A pandas DataFrame, one row per mode: median, min and max msg/s, × floor, requests
+        per message, the most requests in flight and this process's CPU ms per request."""
         import pandas as pd
 
         rows = []
@@ -259,6 +345,9 @@ class Results:
                 "kind": mode.kind, "mode": mode.label, "role": mode.role,
                 "msg/s": statistics.median(rates), "min": min(rates), "max": max(rates),
                 "x floor": statistics.median(rates) / self.rate(floor.key) if floor else None,
+                "requests/msg": self.requests_per_message(mode.key),
+                "max in flight": self.max_in_flight(mode.key),
+                "cpu ms/request": 1000 * self.cpu_per_request(mode.key),
             })
         return pd.DataFrame(rows, index=[m.key for m in self.modes])
 
@@ -284,11 +373,12 @@ class Results:
         import pandas as pd
 
         lines = [f"Queue Storage throughput: {self.messages} messages of 1 KiB per mode, "
-                 f"median of {self.runs} run(s)",
+                 f"median of {self.runs} run(s); {self.setting}",
                  f"floor = {FLOOR_METHOD}", ""]
         table = self.table()
         width = 64
-        lines.append(f"{'mode':<{width}}{'msg/s':>7}{'min-max':>13}{'x floor':>9}")
+        lines.append(f"{'mode':<{width}}{'msg/s':>7}{'min-max':>13}{'x floor':>9}"
+                     f"{'req/msg':>9}{'in flight':>11}{'CPU ms/req':>12}")
         for kind, title in (("send", "send"), ("consume", "receive + delete")):
             part = table[table["kind"] == kind]
             if part.empty:
@@ -298,7 +388,9 @@ class Results:
                 label = f"  {row['mode']}" + (f"  [{row['role']}]" if row["role"] else "")
                 spread = f"{row['min']:.0f}-{row['max']:.0f}"
                 ratio = "" if pd.isna(row["x floor"]) else f"{row['x floor']:.2f}"
-                lines.append(f"{label:<{width}}{row['msg/s']:>7.0f}{spread:>13}{ratio:>9}")
+                lines.append(f"{label:<{width}}{row['msg/s']:>7.0f}{spread:>13}{ratio:>9}"
+                             f"{row['requests/msg']:>9.2f}{row['max in flight']:>11}"
+                             f"{row['cpu ms/request']:>12.2f}")
         lines += ["", "ratios"]
         for what, ratio, target in self.ratios():
             verdict = ""
@@ -326,7 +418,8 @@ class Results:
 
 def rate_figure(results: Results, title: str | None = None):
     """A horizontal bar per mode: median messages/s, whiskers from the slowest to the fastest
-    run; sends in blue, receive + delete in orange, the raw-HTTP floor hatched."""
+    run; sends in blue, receive + delete in orange, the raw-HTTP floor hatched. The title
+    says what served the requests and on how many CPUs (unless ``title`` replaces it)."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
@@ -348,8 +441,8 @@ def rate_figure(results: Results, title: str | None = None):
                                                       strict=True)], fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, table["max"].max() * 1.15)
-    ax.set_xlabel(f"messages/s ({results.messages} messages of 1 KiB; median and range of "
-                  f"{results.runs} run(s)) on this machine, now")
+    ax.set_xlabel(f"messages/s (median of {results.runs} run(s) of {results.messages} × 1 KiB; "
+                  f"whiskers: slowest to fastest run)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(handles=[Patch(color=colours["send"], label="send"),
                        Patch(color=colours["consume"], label="receive + delete"),
@@ -357,8 +450,7 @@ def rate_figure(results: Results, title: str | None = None):
                              label="floor: raw HTTP, no SDK")],
               loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8,
               frameon=False)
-    if title:
-        ax.set_title(title)
+    ax.set_title(title or f"Measured now: {results.setting}", fontsize=10)
     figure.tight_layout()
     return figure
 
@@ -388,11 +480,17 @@ def _check_consumed(mode: Mode, expected: Sequence[str], done: Sequence[str],
 
 
 class _Clients:
-    """The three kinds of client for one queue, opened (and warmed) before timing."""
+    """The three kinds of client for one queue, opened (and warmed) before timing.
+
+    Every client carries :attr:`meter`; it is reset when the client is ready, so it counts
+    only the timed requests.
+    """
 
     def __init__(self, lab, queue_name: str):
         self.lab, self.name = lab, queue_name
-        self.sync = QueueClient(lab.account_url, queue_name, credential=lab.credential)
+        self.meter = Meter()
+        self.sync = QueueClient(lab.account_url, queue_name, credential=lab.credential,
+                                **self.meter.hooks)
         self._credential = None  # the async client's credential, closed with it
 
     async def open(self, kind: str, connections: int = 1):
@@ -400,18 +498,20 @@ class _Clients:
         a long-lived client would have: TLS handshakes are not what we measure."""
         if kind == "sync":
             self.sync.get_queue_properties()
-            return self.sync
-        if kind == "async":
+            client = self.sync
+        elif kind == "async":
             self._credential = self.lab.async_credential()
             client = AsyncQueueClient(self.lab.account_url, self.name,
-                                      credential=self._credential)
+                                      credential=self._credential, **self.meter.hooks)
             await client.__aenter__()
             await asyncio.gather(*(client.get_queue_properties() for _ in range(connections)))
-            return client
-        raw = await RawQueue(self.lab.account_url, self.name,
-                             BearerAuthorization(self.lab.credential)).__aenter__()
-        await asyncio.gather(*(raw.peek(1) for _ in range(connections)))
-        return raw
+        else:
+            client = await RawQueue(self.lab.account_url, self.name,
+                                    BearerAuthorization(self.lab.credential),
+                                    meter=self.meter).__aenter__()
+            await asyncio.gather(*(client.peek(1) for _ in range(connections)))
+        self.meter.reset()
+        return client
 
     async def close(self, client) -> None:
         if isinstance(client, AsyncQueueClient | RawQueue):
@@ -421,12 +521,24 @@ class _Clients:
             self._credential = None
 
 
-async def _timed(mode: Mode, client, *args) -> tuple[float, object]:
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class _Timing:
+    seconds: float
+    cpu_seconds: float
+    outcome: object
+
+
+async def _timed(mode: Mode, client, *args) -> _Timing:
+    cpu, started = time.process_time(), time.perf_counter()
     outcome = mode.run(client, *args)
     if inspect.isawaitable(outcome):
         outcome = await outcome
-    return time.perf_counter() - started, outcome
+    return _Timing(time.perf_counter() - started, time.process_time() - cpu, outcome)
+
+
+def _sample(round_: int, mode: Mode, messages: int, timing: _Timing, meter: Meter) -> Sample:
+    return Sample(round_, mode.key, mode.kind, messages, timing.seconds, meter.requests,
+                  meter.max_in_flight, timing.cpu_seconds)
 
 
 async def measure(lab, messages: int = 2000, runs: int = 3,
@@ -441,7 +553,7 @@ async def measure(lab, messages: int = 2000, runs: int = 3,
     if messages < 1 or runs < 1:
         raise ValueError(f"messages and runs must be at least 1, got {messages} and {runs}")
     chosen = tuple(MODES) if modes is None else tuple(_mode(key) for key in modes)
-    results = Results(messages, runs, chosen)
+    results = Results(messages, runs, chosen, where=_where(lab))
     created: list[QueueClient] = []
     with progress(runs * len(chosen), "Measuring throughput") as bar:
         try:
@@ -474,10 +586,10 @@ async def _measure_send(lab, mode: Mode, messages: int, round_: int, results: Re
     clients = _Clients(lab, name)
     client = await clients.open(mode.client, mode.connections)
     try:
-        seconds, _ = await _timed(mode, client, sent)
+        timing = await _timed(mode, client, sent)
     finally:
         await clients.close(client)
-    results.samples.append(Sample(round_, mode.key, "send", messages, seconds))
+    results.samples.append(_sample(round_, mode, messages, timing, clients.meter))
     bar.update()
     return name, sent
 
@@ -490,11 +602,12 @@ async def _measure_consume(lab, mode: Mode, messages: int, round_: int, results:
     clients = _Clients(lab, name)
     client = await clients.open(mode.client, mode.connections)
     try:
-        seconds, done = await _timed(mode, client)
+        timing = await _timed(mode, client)
     finally:
         await clients.close(client)
-    _check_consumed(mode, sent, done, clients.sync)
-    results.samples.append(Sample(round_, mode.key, "consume", messages, seconds))
+    sample = _sample(round_, mode, messages, timing, clients.meter)
+    _check_consumed(mode, sent, timing.outcome, clients.sync)
+    results.samples.append(sample)
     _delete(created, name)
     bar.update()
 
@@ -545,9 +658,6 @@ def main(argv: list[str] | None = None) -> int:
     from .. import connect
 
     lab = connect("bench", quiet=True)
-    where = "local cloud (Azurite: one Node.js process, one core)" if lab.config.is_local \
-        else "Azure"
-    print(f"Backend: {where}")
     results = asyncio.run(measure(lab, args.messages, args.runs, args.modes))
     print(results.report())
     if not args.no_csv:

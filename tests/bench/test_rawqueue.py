@@ -1,4 +1,5 @@
-"""The floor's raw client: SharedKey signed by hand, accepted by Azurite, refused with a bad key."""
+"""The floor's raw client: a bearer token (what the benchmark uses) or SharedKey signed by hand,
+accepted by Azurite; a bad key refused; every request seen by the benchmark's meter."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from labsupport.bench.rawqueue import (
     RawRequestError,
     SharedKeySigner,
 )
+from labsupport.bench.throughput import Meter
 
 KEY = base64.b64encode(bytes(range(64))).decode()
 DATE = "Fri, 27 Nov 2026 14:58:44 GMT"
@@ -61,9 +63,11 @@ def test_authorized_requests_are_accepted_by_azurite(lab, how):
     authorization = (BearerAuthorization(lab.credential) if how == "bearer"
                      else SharedKeySigner(lab.account_name, lab.account_key()))
 
+    meter = Meter()
+
     async def scenario():
         async with RawQueue(lab.account_url, lab.new_queue_name("raw-client"),
-                            authorization) as queue:
+                            authorization, meter=meter) as queue:
             await queue.create()
             try:
                 await queue.put("hello <&> 'queue'")
@@ -76,6 +80,8 @@ def test_authorized_requests_are_accepted_by_azurite(lab, how):
 
     peeked, leased, left = asyncio.run(scenario())
     assert (peeked, leased, left) == (["hello <&> 'queue'"], 1, [])
+    # create, put, peek, get, delete, peek, delete the queue: one after the other
+    assert (meter.requests, meter.max_in_flight) == (7, 1)
 
 
 def test_a_wrong_key_is_refused(lab):

@@ -1,8 +1,11 @@
-"""Check for 08: passes the solution and names what each near miss gets wrong."""
+"""Check for 08: passes the solution and a different, hand-made claim check; names what each
+near miss gets wrong."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
@@ -22,6 +25,17 @@ def test_the_solution_passes_and_leaves_the_message_in_place(lab, queue, contain
     assert check_functions_claim_check(queue, container, REPORT)
     assert capsys.readouterr().out.startswith("✅ 108,000 bytes went through Blob storage")
     assert queue.get_queue_properties().approximate_message_count == 1
+
+
+def test_a_hand_made_claim_check_with_hand_made_base64_passes_too(queue, container):
+    # No check_in and no encode policy: upload, build the reference, base64 it yourself,
+    # send it through a plain client. A Functions trigger reads that just as well.
+    container.upload_blob("report.bin", REPORT)
+    reference = {"claim_check": {"container": container.container_name, "blob": "report.bin",
+                                 "size": len(REPORT),
+                                 "sha256": hashlib.sha256(REPORT).hexdigest()}}
+    queue.send_message(base64.b64encode(json.dumps(reference).encode()).decode())
+    assert check_functions_claim_check(queue, container, REPORT)
 
 
 def test_an_empty_queue_says_what_to_do(queue, container, capsys):
