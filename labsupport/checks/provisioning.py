@@ -1,4 +1,4 @@
-"""Checks for 01 · provision with the management SDK, and 11 · teardown."""
+"""Checks for 01 · provision with the management SDK, and 13 · teardown."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def _queue_problems(storage: StorageManagementClient, lab, metadata: dict[str, s
 
 
 def check_lab_groups(names, resources: ResourceManagementClient) -> Result:
-    """11: ``names`` are exactly the resource groups that carry the lab's tags."""
+    """13: ``names`` are exactly the resource groups that carry the lab's tags."""
     if not names:
         return report(["`lab_groups` is empty: list the resource groups with "
                        "resources.resource_groups.list(filter=...) and keep their names"], "")
