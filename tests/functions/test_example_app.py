@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_app_has_what_func_publish_needs():
-    for name in ("function_app.py", "host.json", "requirements.txt", ".funcignore",
+    for name in ("function_app.py", "host.json", "requirements.txt", ".funcignore", "README.md",
                  "local.settings.json.example"):
         assert (APP_DIR / name).is_file(), name
 
