@@ -12,8 +12,8 @@ Sources (each rule below cites one):
   ``newBatchThreshold`` default ``N*batchSize/2`` (N = vCPUs on App Service and Premium
   plans, 1 on Consumption), ``messageEncoding`` "Valid values are base64 and none".
 * ``QUEUES_OPTIONS`` — the extension's ``QueuesOptions`` (what the host enforces where Learn
-  names no range): batchSize 1–32, newBatchThreshold not negative, maxDequeueCount
-  "must not be less than 1".
+  names no range): batchSize "in range within 1 and 32", newBatchThreshold "zero or positive
+  integer", maxDequeueCount "must not be less than 1".
 * ``UPDATE_MESSAGE`` — the Update Message REST reference: a visibility timeout "must be
   larger than or equal to 0, and cannot be larger than 7 days".
 
@@ -34,7 +34,8 @@ from ..errors import LabError
 HOST_JSON = ("https://learn.microsoft.com/azure/azure-functions/"
              "functions-bindings-storage-queue#host-json")
 QUEUES_OPTIONS = ("https://github.com/Azure/azure-sdk-for-net/blob/main/sdk/storage/"
-                  "Microsoft.Azure.WebJobs.Extensions.Storage.Queues/src/Config/QueuesOptions.cs")
+                  "Microsoft.Azure.WebJobs.Extensions.Storage.Common/src/Shared/Queues/"
+                  "QueuesOptions.cs")
 UPDATE_MESSAGE = "https://learn.microsoft.com/rest/api/storageservices/update-message"
 
 #: The documented defaults (HOST_JSON). ``newBatchThreshold``'s depends on the plan.
