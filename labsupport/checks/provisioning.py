@@ -1,4 +1,4 @@
-"""Checks for 01 · provision with the management SDK, and 11 · teardown."""
+"""Checks for 01 · provision with the management SDK, and 13 · teardown."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def _queue_problems(storage: StorageManagementClient, lab, metadata: dict[str, s
 
 def check_lab_groups(find_lab_groups, credential, subscription_id: str,
                      management_url: str) -> Result:
-    """11: ``find_lab_groups(resources)`` returns the names of exactly the resource groups
+    """13: ``find_lab_groups(resources)`` returns the names of exactly the resource groups
     that carry the lab's tags, filtering on the server.
 
     The check makes two groups the learner cannot know in advance — one with the lab's tags,

@@ -1,4 +1,4 @@
-"""Checks for 01 and 11: each passes a correct solution and names what a wrong one gets wrong."""
+"""Checks for 01 and 13: each passes a correct solution and names what a wrong one gets wrong."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def test_management_queue_with_the_blob_endpoint(exercise):
     assert len(result.problems) == 1 and "primary_endpoints.queue" in result.problems[0]
 
 
-# --- 11 · the lab's resource groups -----------------------------------------------------------
+# --- 13 · the lab's resource groups -----------------------------------------------------------
 
 @pytest.fixture
 def subscription(lab):
