@@ -31,9 +31,10 @@ class Lesson:
 LESSONS = [
     Lesson("00", "00_start_here.ipynb", "Start here", 5,
            "What the lab is, local cloud vs Azure, a live check that everything runs"),
-    Lesson("01", "01_provision_resources.ipynb", "Provision with the management SDK", 10,
-           "Resource group → storage account → queue, long-running operations, keys"),
-    Lesson("02", "02_authenticate.ipynb", "Authenticate like production", 15,
+    Lesson("01", "01_provision_resources.ipynb", "Provision with the management SDK", 15,
+           "Resource group → storage account → queue, long-running operations, keys, "
+           "data roles for Entra ID"),
+    Lesson("02", "02_authenticate.ipynb", "Authenticate like production", 20,
            "Account keys, SAS with least privilege, stored access policies, Entra ID"),
     Lesson("03", "03_send_peek_receive.ipynb", "Send, peek, receive, update, delete", 15,
            "The message lifecycle, batching with max_messages and messages_per_page"),

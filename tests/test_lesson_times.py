@@ -1,8 +1,5 @@
-"""A lesson's header says the time that the README's contents table (from course.py) says.
-
-Covers 07 and 09 for now; 02 and 08 still say 20 minutes against the tables' 15 (issue 13,
-their owners are aligning them): add them here, or parametrize over every lesson, then.
-"""
+"""A lesson's header says the time that the README's contents table (from course.py) and
+the instructor guide (docs/CLASSROOM.md) say."""
 
 from __future__ import annotations
 
@@ -32,7 +29,13 @@ def readme_minutes(lesson) -> int:
     return int(re.search(r"\| (\d+) min \|", row).group(1))
 
 
-@pytest.mark.parametrize("lesson", [x for x in LESSONS if x.number in ("07", "09")],
-                         ids=lambda x: x.number)
-def test_the_header_time_matches_the_contents_table(lesson):
+def classroom_minutes(lesson) -> int:
+    guide = (ROOT / "docs" / "CLASSROOM.md").read_text(encoding="utf-8").splitlines()
+    row = next(line for line in guide if line.startswith(f"| {lesson.number} {lesson.title} |"))
+    return int(re.search(r"\| (\d+) min \|", row).group(1))
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda x: x.number)
+def test_the_header_time_matches_the_contents_table_and_the_guide(lesson):
     assert header_minutes(lesson) == readme_minutes(lesson) == lesson.minutes
+    assert classroom_minutes(lesson) == lesson.minutes
