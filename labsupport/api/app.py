@@ -69,7 +69,7 @@ def create_app(settings: QueueSettings, *, message_model: type[BaseModel] | None
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         queue = QueueClient(settings.account_url, settings.queue_name,
-                            credential=settings.credential, retry_total=settings.retry_total)
+                            credential=settings.credential, **settings.client_options())
         async with queue:  # closes the connection pool on shutdown
             if create_queue:
                 await ensure_queue(queue)

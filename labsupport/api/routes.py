@@ -9,6 +9,7 @@ type is chosen when the router is built (any JSON object, or a typed model), and
 reads the annotations at that moment.
 """
 
+import asyncio
 import json
 from typing import Annotated, Any
 
@@ -34,6 +35,7 @@ from .models import (
 )
 
 POP_LEASE_SECONDS = 30
+HEALTH_TIMEOUT = 1.5  # seconds /healthz waits for storage: it answers within 2 s
 EXAMPLE_MESSAGE = {"order": 42, "item": "book", "quantity": 1}
 
 
@@ -118,10 +120,14 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
                                  "description": "The queue cannot be used right now."}},
                 openapi_extra=_example(1, "Health check"))
     async def healthz(request: Request) -> Health:
-        """Ready when the queue answers: 200, or 503 with the reason."""
+        """Ready when the queue answers: 200, or 503 with the reason, within 2 seconds."""
         queue = queue_of(request)
         try:
-            await queue.get_queue_properties()
+            await asyncio.wait_for(queue.get_queue_properties(retry_total=0), HEALTH_TIMEOUT)
+        except TimeoutError:
+            raise ApiError(503, "storage_unavailable",
+                           f"The storage service did not answer within {HEALTH_TIMEOUT} s; try "
+                           f"again shortly.") from None
         except Exception as exc:
             error = from_storage(exc)
             raise ApiError(503, error.error, error.detail, error.service_error) from None
