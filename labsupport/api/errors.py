@@ -1,8 +1,12 @@
 """Map what can go wrong to HTTP answers a client can act on — never a bare 500.
 
-- stale pop receipt → 404 ``stale_pop_receipt`` (Azurite answers 400 PopReceiptMismatch;
-  Azure may answer 404 MessageNotFound, which becomes ``message_not_found``);
-- no such message (deleted, expired, wrong id) → 404 ``message_not_found``;
+- a pop receipt that no longer holds its message → 404 ``stale_pop_receipt``, the same on
+  both backends. Azure answers **404 MessageNotFound** for a stale receipt — the message was
+  received again or updated since — and for a message that was deleted or expired: it does
+  not say which (Microsoft's Delete Message and Update Message references; the SDKs'
+  recorded runs against Azure). Azurite answers 400 PopReceiptMismatch while the message
+  exists and 404 MessageNotFound once it is gone. A service that told "gone" apart on
+  Azurite would answer differently on Azure, so both codes map to one answer;
 - the queue does not exist (any more) → 404 ``queue_not_found``;
 - message over 64 KiB, or a body over the service's own limit → 413 ``message_too_large``;
 - invalid request (missing field, value out of range) → 422 ``validation_error``;
@@ -54,15 +58,15 @@ _TOO_LARGE = (
     "The message is larger than the 64 KiB the queue accepts. Store the payload in Blob "
     "storage and send a reference to it instead (the claim-check pattern).")
 
+_STALE = (
+    404, "stale_pop_receipt",
+    "The pop receipt no longer holds this message: the message was received again or updated "
+    "since (a newer pop receipt exists), or it was deleted or expired; storage does not say "
+    "which. If it is still in the queue, receive it again and use the new pop receipt.")
+
 _STORAGE = {
-    "PopReceiptMismatch": (
-        404, "stale_pop_receipt",
-        "The pop receipt is stale: the message was updated, or its lease expired and it was "
-        "received again. Receive the message again and use the new pop receipt."),
-    "MessageNotFound": (
-        404, "message_not_found",
-        "No message with this id holds this pop receipt: it was deleted, it expired, or the "
-        "pop receipt is stale. Receive it again to get a fresh pop receipt."),
+    "PopReceiptMismatch": _STALE,  # Azurite, while the message exists
+    "MessageNotFound": _STALE,  # Azure, for every case; Azurite once the message is gone
     "QueueNotFound": (
         404, "queue_not_found",
         "The queue does not exist (any more). Restart the service to create it again."),

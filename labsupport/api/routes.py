@@ -90,7 +90,8 @@ async def receive_page(queue: QueueClient, count: int, visibility_timeout: int) 
 
 def _errors(*codes: int) -> dict[int, dict]:
     descriptions = {
-        404: "Message or queue not found, or the pop receipt is stale.",
+        404: "The pop receipt no longer holds the message (stale, or the message is gone), "
+             "or the queue does not exist.",
         409: "The lease ran out before the delete; another receiver may have the message.",
         413: "The message is larger than 64 KiB.",
         422: "The request is invalid; `fields` names each wrong field.",
