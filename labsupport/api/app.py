@@ -79,6 +79,8 @@ def create_app(settings: QueueSettings, *, message_model: type[BaseModel] | None
     app = FastAPI(title="Queue API", version="1.0.0", description=DESCRIPTION,
                   openapi_tags=TAGS, lifespan=lifespan)
     errors.install(app, MAX_BODY_BYTES)
+    router = build_router(message_model)
+    app.state.api_routes = router.routes  # for the Allow header of 405 and OPTIONS answers
     # Content-Length over the limit: refused by errors.BodySizeLimit; chunked bodies: here.
-    app.include_router(build_router(message_model), max_body_size=MAX_BODY_BYTES)
+    app.include_router(router, max_body_size=MAX_BODY_BYTES)
     return app

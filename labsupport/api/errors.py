@@ -11,7 +11,9 @@
 - message over 64 KiB, or a body over the service's own limit → 413 ``message_too_large``;
 - invalid request (missing field, value out of range) → 422 ``validation_error``;
 - storage refused the service's credentials → 502 ``storage_auth_failed``;
-- storage unreachable, timing out or failing → 503 ``storage_unavailable``.
+- storage unreachable, timing out or failing → 503 ``storage_unavailable``;
+- a method a path does not have → 405 with every method it does have in ``Allow``; ``OPTIONS``
+  answers 204 with that ``Allow``.
 
 Bodies follow :class:`~labsupport.api.models.ErrorBody`. Log lines go through
 :func:`labsupport.redact`, and responses carry only our sentences and the service's error
@@ -30,8 +32,9 @@ from azure.core.exceptions import (
 )
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from ..errors import first_line
 from ..patterns.leases import error_code
@@ -142,11 +145,30 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     elif exc.status_code == 404:
         error = ApiError(404, "not_found", f"There is no route {request.url.path}.")
     elif exc.status_code == 405:
+        allow = ", ".join(sorted({*allowed_methods(request), "OPTIONS"}))
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": allow})
         error = ApiError(405, "method_not_allowed",
-                         f"{request.method} is not allowed on {request.url.path}.")
+                         f"{request.method} is not allowed on {request.url.path} "
+                         f"(allowed: {allow}).")
+        return _respond(error, {"Allow": allow})
     else:
         error = ApiError(exc.status_code, "http_error", str(exc.detail))
     return _respond(error, getattr(exc, "headers", None))
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the routes for this path have (Starlette names only the first route's).
+
+    A fixed path wins over a pattern: ``/queue/messages/peek`` is not a message id. The
+    API's routes come from ``app.state.api_routes``: FastAPI keeps an included router's
+    routes out of ``app.routes``.
+    """
+    candidates = [*request.app.router.routes, *getattr(request.app.state, "api_routes", ())]
+    routes = [route for route in candidates if getattr(route, "methods", None)
+              and route.matches(request.scope)[0] != Match.NONE]
+    fixed = [route for route in routes if not route.param_convertors]
+    return sorted({method for route in fixed or routes for method in route.methods})
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -237,6 +237,27 @@ def test_an_unknown_route_is_a_json_404(client):
 def test_a_wrong_method_is_a_json_405(client):
     assert_error(client.patch("/queue"), 405, "method_not_allowed")
 
+ALLOWED = {
+    "/queue": "GET, OPTIONS",
+    "/queue/messages": "DELETE, GET, OPTIONS, POST",
+    "/queue/messages/0f8fad5b-d9cb-469f-a165-70867728950e": "DELETE, OPTIONS, PUT",
+    "/queue/messages/peek": "GET, OPTIONS",
+    "/queue/messages/pop": "GET, OPTIONS",
+}
+
+
+@pytest.mark.parametrize("path", ALLOWED)
+def test_options_answers_every_method_of_the_path(client, path):
+    answer = client.options(path)
+    assert (answer.status_code, answer.headers["allow"]) == (204, ALLOWED[path])
+
+
+@pytest.mark.parametrize("path", ALLOWED)
+def test_a_405_lists_every_method_of_the_path_in_allow(client, path):
+    answer = client.patch(path, json={})
+    assert_error(answer, 405, "method_not_allowed")
+    assert answer.headers["allow"] == ALLOWED[path]
+
 
 
 def test_an_unexpected_failure_is_a_json_500_without_stack_trace(client):
