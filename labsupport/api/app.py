@@ -76,8 +76,10 @@ def create_app(settings: QueueSettings, *, message_model: type[BaseModel] | None
             app.state.queue = queue
             yield
 
+    # No redirect from /queue/messages/ to /queue/messages: clients send /queue/messages/.
+    # that way, and a redirected DELETE would clear the queue.
     app = FastAPI(title="Queue API", version="1.0.0", description=DESCRIPTION,
-                  openapi_tags=TAGS, lifespan=lifespan)
+                  openapi_tags=TAGS, lifespan=lifespan, redirect_slashes=False)
     errors.install(app, MAX_BODY_BYTES)
     router = build_router(message_model)
     app.state.api_routes = router.routes  # for the Allow header of 405 and OPTIONS answers

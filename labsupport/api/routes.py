@@ -1,7 +1,8 @@
 """The routes under ``/queue``, compatible with the original seed app (plus DELETE one).
 
 Each handler makes one call on the app's single async ``QueueClient`` and translates the
-SDK's objects into the models of :mod:`.models`. Errors are raised as they come; the
+SDK's objects into the models of :mod:`.models`. Ids and pop receipts are checked before
+that call (:mod:`.models`). Errors are raised as they come; the
 handlers in :mod:`.errors` map them to HTTP answers.
 
 This module deliberately has no ``from __future__ import annotations``: the message body's
@@ -26,10 +27,13 @@ from .models import (
     MAX_VISIBILITY_TIMEOUT,
     ErrorBody,
     Health,
+    MessageId,
     PeekedMessage,
+    PopReceipt,
     QueueInfo,
     ReceivedMessage,
     SentMessage,
+    TimeToLive,
     UpdatedMessage,
     UpdateRequest,
 )
@@ -153,21 +157,17 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
         request: Request,
         message: Annotated[message_type, Body(examples=[EXAMPLE_MESSAGE])],
         visibility_timeout: VisibilityQuery = 0,
-        time_to_live: Annotated[int | None, Query(
-            ge=-1, le=2**31 - 1,
-            description="Seconds the message lives (default 7 days; -1: never expires).")
-        ] = None,
+        time_to_live: Annotated[TimeToLive | None, Query(
+            description="Seconds the message lives: -1 (never expires) or at least 1 "
+            "(default 7 days).")] = None,
     ) -> SentMessage:
         """Add one message: any JSON object, stored as compact JSON text (64 KiB at most).
 
         A `visibility_timeout` delays it: receivers see it only after that many seconds.
         """
-        if time_to_live is not None and time_to_live != -1:
-            if time_to_live < 1:
-                raise _invalid("query.time_to_live", "must be -1 (never expires) or at least 1")
-            if visibility_timeout >= time_to_live:
-                raise _invalid("query.visibility_timeout",
-                               "must be shorter than time_to_live, or the message never shows")
+        if time_to_live not in (None, -1) and visibility_timeout >= time_to_live:
+            raise _invalid("query.visibility_timeout",
+                           "must be shorter than time_to_live, or the message never shows")
         sent = await queue_of(request).send_message(
             encode(message), visibility_timeout=visibility_timeout or None,
             time_to_live=time_to_live)
@@ -242,7 +242,7 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
                                        {"popReceipt": ["pop_receipt"]}))
     async def update_message(
         request: Request,
-        message_id: Annotated[str, Path(description="The message id.")],
+        message_id: Annotated[MessageId, Path(description="The message id (a GUID).")],
         update: UpdateRequest,
     ) -> UpdatedMessage:
         """Change a leased message's content and/or visibility. Returns a NEW pop receipt:
@@ -259,21 +259,29 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
                    openapi_extra=_example(7, "Delete the message"))
     async def delete_message(
         request: Request,
-        message_id: Annotated[str, Path(description="The message id.")],
-        pop_receipt: Annotated[str, Query(
-            min_length=1, description="The pop receipt of your lease, URL-encoded (a `+` sent "
-            "as is arrives as a space; the service turns spaces back into `+`).")],
+        message_id: Annotated[MessageId, Path(description="The message id (a GUID).")],
+        pop_receipt: Annotated[PopReceipt, Query(
+            description="The pop receipt of your lease (base64), URL-encoded (a `+` sent as "
+            "is arrives as a space; the service turns spaces back into `+`).")],
     ) -> Response:
         """Delete one message you hold: its id and the pop receipt of your current lease."""
-        # Pop receipts are base64 (never a space): repair a '+' that was not URL-encoded.
-        await queue_of(request).delete_message(message_id, pop_receipt.replace(" ", "+"))
+        await queue_of(request).delete_message(message_id, pop_receipt)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.delete("/queue/messages", tags=["messages"], operation_id="clear_messages",
                    status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
                    responses=_errors(404, 503), openapi_extra=_example(9, "Clear the queue"))
-    async def clear_messages(request: Request) -> Response:
+    async def clear_messages(
+        request: Request,
+        pop_receipt: Annotated[str | None, Query(include_in_schema=False)] = None,
+    ) -> Response:
         """Delete every message in the queue, leased or not."""
+        if pop_receipt is not None:
+            # A delete whose message id was '.' or '..': HTTP clients remove such segments.
+            raise _invalid("query.pop_receipt",
+                           "clearing the queue takes no pop receipt: to delete one message, "
+                           "DELETE /queue/messages/{message_id}?pop_receipt=... with the id "
+                           "(a GUID) it was received with")
         await queue_of(request).clear_messages()
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -152,14 +152,15 @@ def test_a_chunked_body_over_the_service_limit_is_413_too(client):
 
 
 def test_update_without_pop_receipt_is_422_naming_the_field(client):
-    answer = client.put("/queue/messages/some-id", json={"visibility_timeout": 0})
+    answer = client.put("/queue/messages/0f8fad5b-d9cb-469f-a165-70867728950e",
+                        json={"visibility_timeout": 0})
     body = assert_error(answer, 422, "validation_error")
     assert body["fields"] == [{"field": "body.pop_receipt", "problem": "Field required"}]
     assert "body.pop_receipt" in body["detail"]
 
 
 def test_delete_without_pop_receipt_is_422_naming_the_field(client):
-    answer = client.delete("/queue/messages/some-id")
+    answer = client.delete("/queue/messages/0f8fad5b-d9cb-469f-a165-70867728950e")
     body = assert_error(answer, 422, "validation_error")
     assert [f["field"] for f in body["fields"]] == ["query.pop_receipt"]
 
@@ -237,6 +238,7 @@ def test_an_unknown_route_is_a_json_404(client):
 def test_a_wrong_method_is_a_json_405(client):
     assert_error(client.patch("/queue"), 405, "method_not_allowed")
 
+
 ALLOWED = {
     "/queue": "GET, OPTIONS",
     "/queue/messages": "DELETE, GET, OPTIONS, POST",
@@ -257,7 +259,6 @@ def test_a_405_lists_every_method_of_the_path_in_allow(client, path):
     answer = client.patch(path, json={})
     assert_error(answer, 405, "method_not_allowed")
     assert answer.headers["allow"] == ALLOWED[path]
-
 
 
 def test_an_unexpected_failure_is_a_json_500_without_stack_trace(client):
