@@ -38,9 +38,12 @@ is not a FIFO queue; put a sequence number in the message if order matters.
 the answer is lost, so is the message. Use receive, process, then delete for work that
 matters.
 
-Errors always have the body `{error, detail}`: 404 for a missing message or queue and for a
-stale pop receipt, 413 for a message over 64 KiB, 422 for an invalid request (naming the
-field), 503 when the storage service cannot be reached.
+Errors always have the body `{error, detail}`: 404 `stale_pop_receipt` when a pop receipt
+no longer holds its message (received again, updated, deleted or expired: Azure does not say
+which), 404 `queue_not_found`, 413 for a message over 64 KiB, 422 for an invalid request
+(naming the field: message ids are GUIDs, pop receipts base64, bodies UTF-8 JSON whose text
+XML can carry), 503 when the storage service cannot be reached or does not answer within
+seconds.
 """
 
 TAGS = [

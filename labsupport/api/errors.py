@@ -9,7 +9,8 @@
   Azurite would answer differently on Azure, so both codes map to one answer;
 - the queue does not exist (any more) → 404 ``queue_not_found``;
 - message over 64 KiB, or a body over the service's own limit → 413 ``message_too_large``;
-- invalid request (missing field, value out of range) → 422 ``validation_error``;
+- invalid request (missing field, value out of range, malformed id, pop receipt or JSON,
+  text XML cannot carry) → 422 ``validation_error``;
 - storage refused the service's credentials → 502 ``storage_auth_failed``;
 - storage unreachable, timing out or failing → 503 ``storage_unavailable``;
 - a method a path does not have → 405 with every method it does have in ``Allow``; ``OPTIONS``
@@ -129,9 +130,15 @@ def _field_name(location: tuple | list) -> str:
     return ".".join(str(part) for part in location)
 
 
+def _problem(error: dict) -> FieldProblem:
+    if error.get("type") == "json_invalid":  # FastAPI: loc (body, position), our words in ctx
+        return FieldProblem(field="body", problem=str(error.get("ctx", {}).get("error")))
+    return FieldProblem(field=_field_name(error.get("loc", ())),
+                        problem=error.get("msg", "invalid"))
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = [FieldProblem(field=_field_name(e.get("loc", ())), problem=e.get("msg", "invalid"))
-                for e in exc.errors()]
+    problems = [_problem(e) for e in exc.errors()]
     summary = "; ".join(f"{p.field}: {p.problem}" for p in problems)
     body = ErrorBody(error="validation_error", detail=f"Invalid request — {summary}.",
                      fields=problems)

@@ -1,8 +1,8 @@
 """The routes under ``/queue``, compatible with the original seed app (plus DELETE one).
 
 Each handler makes one call on the app's single async ``QueueClient`` and translates the
-SDK's objects into the models of :mod:`.models`. Ids and pop receipts are checked before
-that call (:mod:`.models`). Errors are raised as they come; the
+SDK's objects into the models of :mod:`.models`. Ids, pop receipts and bodies are checked
+before that call (:mod:`.models`, :mod:`.bodies`). Errors are raised as they come; the
 handlers in :mod:`.errors` map them to HTTP answers.
 
 This module deliberately has no ``from __future__ import annotations``: the message body's
@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from ..patterns.leases import error_code, is_stale_lease
+from .bodies import StrictJsonRoute, message_text
 from .errors import ApiError, from_storage
 from .models import (
     MAX_BATCH,
@@ -46,13 +47,6 @@ EXAMPLE_MESSAGE = {"order": 42, "item": "book", "quantity": 1}
 def queue_of(request: Request) -> QueueClient:
     """The app's one QueueClient, created at start-up (see :func:`.app.lifespan`)."""
     return request.app.state.queue
-
-
-def encode(content: Any) -> str:
-    """Message text for the queue: compact JSON."""
-    if isinstance(content, BaseModel):
-        content = content.model_dump(mode="json")
-    return json.dumps(content, separators=(",", ":"), ensure_ascii=False)
 
 
 def decode(text: str | None) -> Any:
@@ -117,7 +111,7 @@ VisibilityQuery = Annotated[int, Query(
 
 def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
     """The API's routes; ``message_model`` types the body of a send (default: any object)."""
-    router = APIRouter()
+    router = APIRouter(route_class=StrictJsonRoute)
     message_type = message_model or dict[str, Any]
 
     @router.get("/healthz", tags=["health"], operation_id="healthz", response_model=Health,
@@ -169,7 +163,7 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
             raise _invalid("query.visibility_timeout",
                            "must be shorter than time_to_live, or the message never shows")
         sent = await queue_of(request).send_message(
-            encode(message), visibility_timeout=visibility_timeout or None,
+            message_text(message), visibility_timeout=visibility_timeout or None,
             time_to_live=time_to_live)
         return SentMessage(id=sent.id, inserted_on=sent.inserted_on, expires_on=sent.expires_on,
                            next_visible_on=sent.next_visible_on, pop_receipt=sent.pop_receipt)
@@ -247,7 +241,8 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
     ) -> UpdatedMessage:
         """Change a leased message's content and/or visibility. Returns a NEW pop receipt:
         use it for the next update or the delete (the old one is stale)."""
-        content = encode(update.content) if update.content is not None else None
+        content = (message_text(update.content, ("body", "content"))
+                   if update.content is not None else None)
         updated = await queue_of(request).update_message(
             message_id, update.pop_receipt, content, visibility_timeout=update.visibility_timeout)
         return UpdatedMessage(id=message_id, pop_receipt=updated.pop_receipt,

@@ -1,7 +1,9 @@
 """What the service refuses before it calls storage: 422s that say what is wrong.
 
 A message id becomes a segment of the storage URL: ``..`` there is a different request (with
-an Entra token or a SAS, ``DELETE /queue/messages/%2e%2e`` cleared the whole queue).
+an Entra token or a SAS, ``DELETE /queue/messages/%2e%2e`` cleared the whole queue). A body
+must be JSON as RFC 8259 defines it (UTF-8, no NaN), and its text must be something XML 1.0
+can carry, as the queue's REST API sends messages in XML.
 """
 
 from __future__ import annotations
@@ -108,6 +110,81 @@ def test_pop_receipts_in_azures_and_azurites_formats_pass_validation(client, rec
     """Both reach storage, which answers that no message holds them (404, not 422)."""
     answer = client.delete(f"/queue/messages/{GUID}", params={"pop_receipt": receipt})
     assert_error(answer, 404, "stale_pop_receipt")
+
+
+@pytest.mark.parametrize("text, named", [
+    ("x\ufffe", "U+FFFE at position 1"),
+    ("\uffffa\uffff", "U+FFFF at position 0 and U+FFFF at position 2"),
+])
+def test_a_message_with_characters_xml_cannot_carry_is_422_naming_them(client, sync_queue,
+                                                                      text, named):
+    answer = client.post("/queue/messages", json={"order": 1, "note": text})
+    body = assert_error(answer, 422, "validation_error")
+    assert body["fields"] == [{"field": "body.note", "problem": body["fields"][0]["problem"]}]
+    assert body["fields"][0]["problem"].startswith(f"{named} cannot travel in a queue message")
+    assert sync_queue.peek_messages() == []
+
+
+def test_characters_xml_cannot_carry_are_found_in_keys_lists_and_updates(client):
+    answer = client.post("/queue/messages", json={"items": ["ok", {"k\uffff": 1}]})
+    body = assert_error(answer, 422, "validation_error")
+    assert body["fields"][0]["field"] == "body.items.1"
+    assert body["fields"][0]["problem"].startswith(
+        "a key holds U+FFFF at position 1, which cannot travel in a queue message")
+    message = leased(client)
+    answer = client.put(f"/queue/messages/{message['id']}", json={
+        "pop_receipt": message["pop_receipt"], "content": {"note": "\ufffe"},
+        "visibility_timeout": 0})
+    body = assert_error(answer, 422, "validation_error")
+    assert body["fields"][0]["field"] == "body.content.note"
+
+
+def test_a_lone_surrogate_is_422_not_a_storage_error(client):
+    answer = client.post("/queue/messages", content=b'{"note": "\\ud800"}',
+                         headers={"content-type": "application/json"})
+    body = assert_error(answer, 422, "validation_error")
+    assert body["fields"][0]["problem"].startswith("U+D800 at position 0 ")
+
+
+def test_control_characters_are_fine_as_json_escapes_them(client, sync_queue):
+    """The control: JSON writes U+0007 as \\u0007, which XML carries; the text round-trips."""
+    assert client.post("/queue/messages", json={"bell": "\x07"}).status_code == 201
+    assert sync_queue.peek_messages()[0].content == '{"bell":"\\u0007"}'
+    assert client.get("/queue/messages/peek").json()[0]["content"] == {"bell": "\x07"}
+
+
+def test_a_body_that_is_not_utf8_is_422_naming_the_byte(client):
+    answer = client.post("/queue/messages", content=b'{"a": "caf\xe9"}',
+                         headers={"content-type": "application/json"})
+    body = assert_error(answer, 422, "validation_error")
+    assert body["fields"] == [{"field": "body", "problem": (
+        "not UTF-8 text: byte 0xE9 at position 10 (JSON must be UTF-8)")}]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_422_not_stored_as_null(client, sync_queue, constant):
+    answer = client.post("/queue/messages", content=f'{{"a": {constant}}}'.encode(),
+                         headers={"content-type": "application/json"})
+    body = assert_error(answer, 422, "validation_error")
+    assert body["fields"] == [{"field": "body", "problem": (
+        f"{constant} is not a JSON number (RFC 8259 has no NaN or Infinity): send a number, "
+        f"a string or null")}]
+    assert sync_queue.peek_messages() == []
+
+
+def test_malformed_json_names_line_and_column(client):
+    answer = client.post("/queue/messages", content=b'{"a": 1,\n "b": }',
+                         headers={"content-type": "application/json"})
+    body = assert_error(answer, 422, "validation_error")
+    assert body["fields"] == [{"field": "body",
+                               "problem": "not valid JSON: Expecting value at line 2, column 7"}]
+
+
+def test_a_utf8_body_with_a_byte_order_mark_is_accepted(client, sync_queue):
+    answer = client.post("/queue/messages", content='\ufeff{"a": "é"}'.encode(),
+                         headers={"content-type": "application/json"})
+    assert answer.status_code == 201, answer.text
+    assert sync_queue.peek_messages()[0].content == '{"a":"é"}'
 
 
 @pytest.mark.parametrize("ttl", [0, -2, 2**31])
