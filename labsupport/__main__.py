@@ -8,7 +8,7 @@ import shlex
 import sys
 
 from . import localcloud
-from .config import load_config
+from .config import load_config, parse_port
 from .errors import ConfigError, LabError
 
 
@@ -62,7 +62,8 @@ def _env(args) -> int:
 def _api(args) -> int:
     from .api.server import serve  # imported here: FastAPI is only needed by this command
 
-    return serve(port=args.port, queue=args.queue, access_log=not args.no_access_log)
+    port = None if args.port is None else parse_port("--port", args.port, lowest=1)
+    return serve(port=port, queue=args.queue, access_log=not args.no_access_log)
 
 
 def _doctor(args) -> int:
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         "env", help="print export lines to use the local cloud from a shell (starts it)"
     ).set_defaults(run=_env)
     api = commands.add_parser("api", help="serve a queue over HTTP on 127.0.0.1 (FastAPI)")
-    api.add_argument("--port", type=int, help="port (default: LAB_API_PORT or 8000)")
+    api.add_argument("--port", help="port (default: LAB_API_PORT or 8000)")
     api.add_argument("--queue", help="queue name, created if missing "
                      "(default: LAB_API_QUEUE or queue-api)")
     api.add_argument("--no-access-log", action="store_true", help="do not log every request")

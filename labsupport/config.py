@@ -53,10 +53,30 @@ class LabConfig:
         return self.backend == "local"
 
 
+def read_env_text(path: Path) -> str:
+    """The text of an env file: UTF-8, with or without a byte order mark (BOM)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(
+            f"{path} cannot be read ({error.strerror or error}): check that it is a file you "
+            f"may read, or unset LAB_ENV_FILE."
+        ) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ConfigError(
+            f"{path.name} line {line} is not UTF-8 text (byte 0x{data[error.start]:02X}): "
+            f"save it as UTF-8 in your editor, or retype that line; its content is not shown "
+            f"as it may be secret."
+        ) from None
+
+
 def parse_env_file(path: Path) -> dict[str, str]:
     """Read ``NAME=value`` lines (``#`` comments, optional ``export`` and quotes)."""
     values: dict[str, str] = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(read_env_text(path).splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -81,7 +101,8 @@ def default_env_file(environ: dict[str, str]) -> Path | None:
     if environ.get("LAB_ENV_FILE"):
         path = Path(environ["LAB_ENV_FILE"]).expanduser()
         if not path.is_file():
-            raise ConfigError(f"LAB_ENV_FILE points at {path}, which does not exist.")
+            what = "is not a file" if path.exists() else "does not exist"
+            raise ConfigError(f"LAB_ENV_FILE points at {path}, which {what}.")
         return path
     path = project_root() / "lab.env"
     return path if path.is_file() else None
@@ -103,6 +124,26 @@ def parse_port(name: str, value: str, lowest: int = 1024) -> int | None:
             f"{name}={value!r} is not a port: use a number from {lowest} to 65535."
         )
     return int(value)
+
+
+def usable_state_dir(path: Path, configured: bool) -> Path:
+    """``path``, created if missing, once it is known to be a folder the lab can write."""
+    setting = f"LAB_STATE_DIR points at {path}" if configured else (
+        f"The lab's state folder {path} (the default, as LAB_STATE_DIR is not set)")
+    fix = ("point LAB_STATE_DIR at a folder you can write (it is created if missing), or "
+           "unset LAB_STATE_DIR to use the project's .lab folder") if configured else (
+           "set LAB_STATE_DIR to a folder you can write (it is created if missing)")
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{setting}, which is a file, not a folder: {fix}.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"{setting}, which cannot be created ({error.strerror or error}): {fix}."
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"{setting}, which cannot be written: {fix}.")
+    return path
 
 
 def load_config(
@@ -179,7 +220,10 @@ def load_config(
         subscription_id=subscription,
         resource_group=resource_group,
         account_name=account,
-        state_dir=state_dir({"LAB_STATE_DIR": settings.get("LAB_STATE_DIR", "")}),
+        state_dir=usable_state_dir(
+            state_dir({"LAB_STATE_DIR": settings.get("LAB_STATE_DIR", "")}),
+            configured=bool(settings.get("LAB_STATE_DIR")),
+        ),
         ports=ports,
         env_file=path,
     )

@@ -1,10 +1,22 @@
-"""Exceptions the lab raises: each message says what is wrong and how to fix it."""
+"""Exceptions the lab raises: each message says what is wrong and how to fix it.
+
+In a notebook a lab error shows as its one sentence, not a traceback: IPython asks an
+exception for ``_render_traceback_()`` before formatting one. Any other exception keeps
+its full traceback.
+"""
 
 from __future__ import annotations
 
 
 class LabError(Exception):
     """Base class for errors a learner can act on; the message is the advice."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: ``ConfigError: <the sentence>``.
+
+        The traceback points into the lab's own code, which is not where the fix is.
+        """
+        return [f"{type(self).__name__}: {self}"]
 
 
 class ConfigError(LabError):

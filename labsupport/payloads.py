@@ -7,7 +7,8 @@ as it is unless the client has an encode policy (``TextBase64EncodePolicy``,
 what it measures against the 64 KiB limit, and what every other consumer sees.
 
 * :func:`preflight` — refuse a message before the call, with the reason and the fix:
-  more than 64 KiB (use a claim check), or a character XML cannot carry (use base64).
+  more than 64 KiB (use a claim check), or characters XML cannot carry (use base64);
+  :func:`xml_unsafe_characters` finds those characters (the queue API refuses them too).
 * :class:`BodyCapture` — a ``raw_request_hook`` that keeps the request bodies, to look
   at the bytes on the wire.
 * :func:`explain_decoding` — turn "this message is not base64" into an error that names
@@ -80,6 +81,21 @@ def first_xml_unsafe(text: str) -> tuple[int, str] | None:
     return (found.start(), found.group()) if found else None
 
 
+def xml_unsafe_characters(text: str) -> list[tuple[int, str]]:
+    """``(position, character)`` of every character XML cannot carry, in order."""
+    return [(found.start(), found.group()) for found in _XML_UNSAFE.finditer(text)]
+
+
+def describe_characters(found: list[tuple[int, str]], shown: int = 5) -> str:
+    """``U+0007 at position 1, U+FFFE at position 3 and 2 more``: code points and positions
+    (0-based, in characters), the first ``shown`` of them."""
+    parts = [f"U+{ord(character):04X} at position {position}"
+             for position, character in found[:shown]]
+    if len(found) > shown:
+        return f"{', '.join(parts)} and {len(found) - shown} more"
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
 def _is_base64(encode_policy) -> bool:
     return isinstance(encode_policy, TextBase64EncodePolicy | BinaryBase64EncodePolicy)
 
@@ -88,19 +104,19 @@ def preflight(content: str | bytes, encode_policy=None, *,
               limit: int = MAX_MESSAGE_BYTES) -> int:
     """Check a message before sending it; return its size on the wire in bytes.
 
-    Raises :class:`XmlUnsafeTextError` (the character and the fix: base64) or
+    Raises :class:`XmlUnsafeTextError` (each character, its position and the fix: base64) or
     :class:`MessageTooLargeError` (size, limit and the fix: a claim check).
     """
     text = encode_for_queue(content, encode_policy)
-    unsafe = first_xml_unsafe(text)
+    unsafe = xml_unsafe_characters(text)
     if unsafe:
-        position, character = unsafe
+        several = len(unsafe) > 1
         raise XmlUnsafeTextError(
-            f"Character U+{ord(character):04X} at position {position} cannot travel in the "
-            f"XML body of a queue message (Azure answers 400 InvalidXmlDocument). Send the "
+            f"Character{'s' if several else ''} {describe_characters(unsafe)} cannot travel in "
+            f"the XML body of a queue message (Azure answers 400 InvalidXmlDocument). Send the "
             f"text base64-encoded — QueueClient(..., message_encode_policy="
             f"TextBase64EncodePolicy()) and the same decode policy for consumers — or remove "
-            f"the character."
+            f"{'those characters' if several else 'the character'}."
         )
     size = len(text.encode("utf-8"))
     if size > limit:

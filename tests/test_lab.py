@@ -167,3 +167,9 @@ def test_account_name_taken_elsewhere_is_a_lab_error(lab, lab_config):
     message = str(raised.value)
     assert f"The storage account name {taken!r} cannot be used (AlreadyExists" in message
     assert "LAB_ACCOUNT_NAME" in message, "says which setting to change"
+
+
+def test_connect_uses_the_running_cloud_without_node_on_path(lab_config, cloud, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    lab = labsupport.lab.connect("no-node", quiet=True, config=lab_config)
+    assert lab.account_url == cloud.endpoints()["queue"] + f"/{lab_config.account_name}"

@@ -28,6 +28,7 @@ from labsupport.payloads import (
     largest_accepted,
     preflight,
     wire_size,
+    xml_unsafe_characters,
 )
 
 
@@ -92,9 +93,32 @@ def test_preflight_refuses_characters_xml_cannot_carry_and_suggests_base64(chara
     assert "TextBase64EncodePolicy" in str(caught.value)
 
 
+def test_preflight_names_every_character_xml_cannot_carry_with_its_position():
+    with pytest.raises(XmlUnsafeTextError) as caught:
+        preflight("a\x07b\ufffec\uffff")
+    assert str(caught.value).startswith(
+        "Characters U+0007 at position 1, U+FFFE at position 3 and U+FFFF at position 5 "
+        "cannot travel in the XML body of a queue message")
+
+
+def test_preflight_lists_the_first_few_and_counts_the_rest():
+    with pytest.raises(XmlUnsafeTextError) as caught:
+        preflight("\x01" * 12)
+    assert str(caught.value).startswith(
+        "Characters U+0001 at position 0, U+0001 at position 1, U+0001 at position 2, "
+        "U+0001 at position 3, U+0001 at position 4 and 7 more cannot travel")
+
+
+def test_xml_unsafe_characters_finds_all_of_them_in_order():
+    assert xml_unsafe_characters("ok\x00ok\ud800\uffff") == [
+        (2, "\x00"), (5, "\ud800"), (6, "\uffff")]
+    assert xml_unsafe_characters("fine") == []
+
+
 @pytest.mark.parametrize("text", ["tab\t", "lf\n", "cr\r", "<&>\"'", "é€😀", "\ue000"])
 def test_characters_xml_can_carry_pass(text):
     assert first_xml_unsafe(text) is None
+    assert xml_unsafe_characters(text) == []
 
 
 def test_base64_makes_any_text_xml_safe():

@@ -39,9 +39,12 @@ is not a FIFO queue; put a sequence number in the message if order matters.
 the answer is lost, so is the message. Use receive, process, then delete for work that
 matters.
 
-Errors always have the body `{error, detail}`: 404 for a missing message or queue and for a
-stale pop receipt, 413 for a message over 64 KiB, 422 for an invalid request (naming the
-field), 503 when the storage service cannot be reached.
+Errors always have the body `{error, detail}`: 404 `stale_pop_receipt` when a pop receipt
+no longer holds its message (received again, updated, deleted or expired: Azure does not say
+which), 404 `queue_not_found`, 413 for a message over 64 KiB, 422 for an invalid request
+(naming the field: message ids are GUIDs, pop receipts base64, bodies UTF-8 JSON whose text
+XML can carry), 503 when the storage service cannot be reached or does not answer within
+seconds.
 """
 
 TAGS = [
@@ -74,16 +77,20 @@ def create_app(settings: QueueSettings, *, message_model: type[BaseModel] | None
             if credential is None:  # Entra ID: the aio DefaultAzureCredential, closed at the end
                 credential = await stack.enter_async_context(DefaultAzureCredential())
             queue = QueueClient(settings.account_url, settings.queue_name,
-                                credential=credential, retry_total=settings.retry_total)
+                                credential=credential, **settings.client_options())
             await stack.enter_async_context(queue)  # closes the connection pool on shutdown
             if create_queue:
                 await ensure_queue(queue)
             app.state.queue = queue
             yield
 
+    # No redirect from /queue/messages/ to /queue/messages: clients send /queue/messages/.
+    # that way, and a redirected DELETE would clear the queue.
     app = FastAPI(title="Queue API", version="1.0.0", description=DESCRIPTION,
-                  openapi_tags=TAGS, lifespan=lifespan)
+                  openapi_tags=TAGS, lifespan=lifespan, redirect_slashes=False)
     errors.install(app, MAX_BODY_BYTES)
+    router = build_router(message_model)
+    app.state.api_routes = router.routes  # for the Allow header of 405 and OPTIONS answers
     # Content-Length over the limit: refused by errors.BodySizeLimit; chunked bodies: here.
-    app.include_router(build_router(message_model), max_body_size=MAX_BODY_BYTES)
+    app.include_router(router, max_body_size=MAX_BODY_BYTES)
     return app

@@ -1,13 +1,20 @@
 """Map what can go wrong to HTTP answers a client can act on — never a bare 500.
 
-- stale pop receipt → 404 ``stale_pop_receipt`` (Azurite answers 400 PopReceiptMismatch;
-  Azure may answer 404 MessageNotFound, which becomes ``message_not_found``);
-- no such message (deleted, expired, wrong id) → 404 ``message_not_found``;
+- a pop receipt that no longer holds its message → 404 ``stale_pop_receipt``, the same on
+  both backends. Azure answers **404 MessageNotFound** for a stale receipt — the message was
+  received again or updated since — and for a message that was deleted or expired: it does
+  not say which (Microsoft's Delete Message and Update Message references; the SDKs'
+  recorded runs against Azure). Azurite answers 400 PopReceiptMismatch while the message
+  exists and 404 MessageNotFound once it is gone. A service that told "gone" apart on
+  Azurite would answer differently on Azure, so both codes map to one answer;
 - the queue does not exist (any more) → 404 ``queue_not_found``;
 - message over 64 KiB, or a body over the service's own limit → 413 ``message_too_large``;
-- invalid request (missing field, value out of range) → 422 ``validation_error``;
+- invalid request (missing field, value out of range, malformed id, pop receipt or JSON,
+  text XML cannot carry) → 422 ``validation_error``;
 - storage refused the service's credentials → 502 ``storage_auth_failed``;
-- storage unreachable, timing out or failing → 503 ``storage_unavailable``.
+- storage unreachable, timing out or failing → 503 ``storage_unavailable``;
+- a method a path does not have → 405 with every method it does have in ``Allow``; ``OPTIONS``
+  answers 204 with that ``Allow``.
 
 Bodies follow :class:`~labsupport.api.models.ErrorBody`. Log lines go through
 :func:`labsupport.redact`, and responses carry only our sentences and the service's error
@@ -26,8 +33,9 @@ from azure.core.exceptions import (
 )
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from ..errors import first_line
 from ..patterns.leases import error_code
@@ -54,15 +62,15 @@ _TOO_LARGE = (
     "The message is larger than the 64 KiB the queue accepts. Store the payload in Blob "
     "storage and send a reference to it instead (the claim-check pattern).")
 
+_STALE = (
+    404, "stale_pop_receipt",
+    "The pop receipt no longer holds this message: the message was received again or updated "
+    "since (a newer pop receipt exists), or it was deleted or expired; storage does not say "
+    "which. If it is still in the queue, receive it again and use the new pop receipt.")
+
 _STORAGE = {
-    "PopReceiptMismatch": (
-        404, "stale_pop_receipt",
-        "The pop receipt is stale: the message was updated, or its lease expired and it was "
-        "received again. Receive the message again and use the new pop receipt."),
-    "MessageNotFound": (
-        404, "message_not_found",
-        "No message with this id holds this pop receipt: it was deleted, it expired, or the "
-        "pop receipt is stale. Receive it again to get a fresh pop receipt."),
+    "PopReceiptMismatch": _STALE,  # Azurite, while the message exists
+    "MessageNotFound": _STALE,  # Azure, for every case; Azurite once the message is gone
     "QueueNotFound": (
         404, "queue_not_found",
         "The queue does not exist (any more). Restart the service to create it again."),
@@ -122,9 +130,15 @@ def _field_name(location: tuple | list) -> str:
     return ".".join(str(part) for part in location)
 
 
+def _problem(error: dict) -> FieldProblem:
+    if error.get("type") == "json_invalid":  # FastAPI: loc (body, position), our words in ctx
+        return FieldProblem(field="body", problem=str(error.get("ctx", {}).get("error")))
+    return FieldProblem(field=_field_name(error.get("loc", ())),
+                        problem=error.get("msg", "invalid"))
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = [FieldProblem(field=_field_name(e.get("loc", ())), problem=e.get("msg", "invalid"))
-                for e in exc.errors()]
+    problems = [_problem(e) for e in exc.errors()]
     summary = "; ".join(f"{p.field}: {p.problem}" for p in problems)
     body = ErrorBody(error="validation_error", detail=f"Invalid request — {summary}.",
                      fields=problems)
@@ -138,11 +152,30 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     elif exc.status_code == 404:
         error = ApiError(404, "not_found", f"There is no route {request.url.path}.")
     elif exc.status_code == 405:
+        allow = ", ".join(sorted({*allowed_methods(request), "OPTIONS"}))
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": allow})
         error = ApiError(405, "method_not_allowed",
-                         f"{request.method} is not allowed on {request.url.path}.")
+                         f"{request.method} is not allowed on {request.url.path} "
+                         f"(allowed: {allow}).")
+        return _respond(error, {"Allow": allow})
     else:
         error = ApiError(exc.status_code, "http_error", str(exc.detail))
     return _respond(error, getattr(exc, "headers", None))
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the routes for this path have (Starlette names only the first route's).
+
+    A fixed path wins over a pattern: ``/queue/messages/peek`` is not a message id. The
+    API's routes come from ``app.state.api_routes``: FastAPI keeps an included router's
+    routes out of ``app.routes``.
+    """
+    candidates = [*request.app.router.routes, *getattr(request.app.state, "api_routes", ())]
+    routes = [route for route in candidates if getattr(route, "methods", None)
+              and route.matches(request.scope)[0] != Match.NONE]
+    fixed = [route for route in routes if not route.param_convertors]
+    return sorted({method for route in fixed or routes for method in route.methods})
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

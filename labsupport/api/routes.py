@@ -1,7 +1,8 @@
 """The routes under ``/queue``, compatible with the original seed app (plus DELETE one).
 
 Each handler makes one call on the app's single async ``QueueClient`` and translates the
-SDK's objects into the models of :mod:`.models`. Errors are raised as they come; the
+SDK's objects into the models of :mod:`.models`. Ids, pop receipts and bodies are checked
+before that call (:mod:`.models`, :mod:`.bodies`). Errors are raised as they come; the
 handlers in :mod:`.errors` map them to HTTP answers.
 
 This module deliberately has no ``from __future__ import annotations``: the message body's
@@ -9,6 +10,7 @@ type is chosen when the router is built (any JSON object, or a typed model), and
 reads the annotations at that moment.
 """
 
+import asyncio
 import json
 from typing import Annotated, Any
 
@@ -19,34 +21,32 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from ..patterns.leases import error_code, is_stale_lease
+from .bodies import StrictJsonRoute, message_text
 from .errors import ApiError, from_storage
 from .models import (
     MAX_BATCH,
     MAX_VISIBILITY_TIMEOUT,
     ErrorBody,
     Health,
+    MessageId,
     PeekedMessage,
+    PopReceipt,
     QueueInfo,
     ReceivedMessage,
     SentMessage,
+    TimeToLive,
     UpdatedMessage,
     UpdateRequest,
 )
 
 POP_LEASE_SECONDS = 30
+HEALTH_TIMEOUT = 1.5  # seconds /healthz waits for storage: it answers within 2 s
 EXAMPLE_MESSAGE = {"order": 42, "item": "book", "quantity": 1}
 
 
 def queue_of(request: Request) -> QueueClient:
     """The app's one QueueClient, created at start-up (see :func:`.app.lifespan`)."""
     return request.app.state.queue
-
-
-def encode(content: Any) -> str:
-    """Message text for the queue: compact JSON."""
-    if isinstance(content, BaseModel):
-        content = content.model_dump(mode="json")
-    return json.dumps(content, separators=(",", ":"), ensure_ascii=False)
 
 
 def decode(text: str | None) -> Any:
@@ -88,7 +88,8 @@ async def receive_page(queue: QueueClient, count: int, visibility_timeout: int) 
 
 def _errors(*codes: int) -> dict[int, dict]:
     descriptions = {
-        404: "Message or queue not found, or the pop receipt is stale.",
+        404: "The pop receipt no longer holds the message (stale, or the message is gone), "
+             "or the queue does not exist.",
         409: "The lease ran out before the delete; another receiver may have the message.",
         413: "The message is larger than 64 KiB.",
         422: "The request is invalid; `fields` names each wrong field.",
@@ -110,7 +111,7 @@ VisibilityQuery = Annotated[int, Query(
 
 def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
     """The API's routes; ``message_model`` types the body of a send (default: any object)."""
-    router = APIRouter()
+    router = APIRouter(route_class=StrictJsonRoute)
     message_type = message_model or dict[str, Any]
 
     @router.get("/healthz", tags=["health"], operation_id="healthz", response_model=Health,
@@ -118,10 +119,14 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
                                  "description": "The queue cannot be used right now."}},
                 openapi_extra=_example(1, "Health check"))
     async def healthz(request: Request) -> Health:
-        """Ready when the queue answers: 200, or 503 with the reason."""
+        """Ready when the queue answers: 200, or 503 with the reason, within 2 seconds."""
         queue = queue_of(request)
         try:
-            await queue.get_queue_properties()
+            await asyncio.wait_for(queue.get_queue_properties(retry_total=0), HEALTH_TIMEOUT)
+        except TimeoutError:
+            raise ApiError(503, "storage_unavailable",
+                           f"The storage service did not answer within {HEALTH_TIMEOUT} s; try "
+                           f"again shortly.") from None
         except Exception as exc:
             error = from_storage(exc)
             raise ApiError(503, error.error, error.detail, error.service_error) from None
@@ -146,23 +151,19 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
         request: Request,
         message: Annotated[message_type, Body(examples=[EXAMPLE_MESSAGE])],
         visibility_timeout: VisibilityQuery = 0,
-        time_to_live: Annotated[int | None, Query(
-            ge=-1, le=2**31 - 1,
-            description="Seconds the message lives (default 7 days; -1: never expires).")
-        ] = None,
+        time_to_live: Annotated[TimeToLive | None, Query(
+            description="Seconds the message lives: -1 (never expires) or at least 1 "
+            "(default 7 days).")] = None,
     ) -> SentMessage:
         """Add one message: any JSON object, stored as compact JSON text (64 KiB at most).
 
         A `visibility_timeout` delays it: receivers see it only after that many seconds.
         """
-        if time_to_live is not None and time_to_live != -1:
-            if time_to_live < 1:
-                raise _invalid("query.time_to_live", "must be -1 (never expires) or at least 1")
-            if visibility_timeout >= time_to_live:
-                raise _invalid("query.visibility_timeout",
-                               "must be shorter than time_to_live, or the message never shows")
+        if time_to_live not in (None, -1) and visibility_timeout >= time_to_live:
+            raise _invalid("query.visibility_timeout",
+                           "must be shorter than time_to_live, or the message never shows")
         sent = await queue_of(request).send_message(
-            encode(message), visibility_timeout=visibility_timeout or None,
+            message_text(message), visibility_timeout=visibility_timeout or None,
             time_to_live=time_to_live)
         return SentMessage(id=sent.id, inserted_on=sent.inserted_on, expires_on=sent.expires_on,
                            next_visible_on=sent.next_visible_on, pop_receipt=sent.pop_receipt)
@@ -235,12 +236,13 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
                                        {"popReceipt": ["pop_receipt"]}))
     async def update_message(
         request: Request,
-        message_id: Annotated[str, Path(description="The message id.")],
+        message_id: Annotated[MessageId, Path(description="The message id (a GUID).")],
         update: UpdateRequest,
     ) -> UpdatedMessage:
         """Change a leased message's content and/or visibility. Returns a NEW pop receipt:
         use it for the next update or the delete (the old one is stale)."""
-        content = encode(update.content) if update.content is not None else None
+        content = (message_text(update.content, ("body", "content"))
+                   if update.content is not None else None)
         updated = await queue_of(request).update_message(
             message_id, update.pop_receipt, content, visibility_timeout=update.visibility_timeout)
         return UpdatedMessage(id=message_id, pop_receipt=updated.pop_receipt,
@@ -252,21 +254,29 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
                    openapi_extra=_example(7, "Delete the message"))
     async def delete_message(
         request: Request,
-        message_id: Annotated[str, Path(description="The message id.")],
-        pop_receipt: Annotated[str, Query(
-            min_length=1, description="The pop receipt of your lease, URL-encoded (a `+` sent "
-            "as is arrives as a space; the service turns spaces back into `+`).")],
+        message_id: Annotated[MessageId, Path(description="The message id (a GUID).")],
+        pop_receipt: Annotated[PopReceipt, Query(
+            description="The pop receipt of your lease (base64), URL-encoded (a `+` sent as "
+            "is arrives as a space; the service turns spaces back into `+`).")],
     ) -> Response:
         """Delete one message you hold: its id and the pop receipt of your current lease."""
-        # Pop receipts are base64 (never a space): repair a '+' that was not URL-encoded.
-        await queue_of(request).delete_message(message_id, pop_receipt.replace(" ", "+"))
+        await queue_of(request).delete_message(message_id, pop_receipt)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.delete("/queue/messages", tags=["messages"], operation_id="clear_messages",
                    status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
                    responses=_errors(404, 503), openapi_extra=_example(9, "Clear the queue"))
-    async def clear_messages(request: Request) -> Response:
+    async def clear_messages(
+        request: Request,
+        pop_receipt: Annotated[str | None, Query(include_in_schema=False)] = None,
+    ) -> Response:
         """Delete every message in the queue, leased or not."""
+        if pop_receipt is not None:
+            # A delete whose message id was '.' or '..': HTTP clients remove such segments.
+            raise _invalid("query.pop_receipt",
+                           "clearing the queue takes no pop receipt: to delete one message, "
+                           "DELETE /queue/messages/{message_id}?pop_receipt=... with the id "
+                           "(a GUID) it was received with")
         await queue_of(request).clear_messages()
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 

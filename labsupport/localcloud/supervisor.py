@@ -166,12 +166,12 @@ def _free_port(avoid: set[int]) -> int:
 def up(config: LabConfig, timeout: float = START_TIMEOUT) -> Record:
     """Ensure the local cloud for ``config.state_dir`` runs; return its record."""
     folder = StateFolder(config.state_dir)
-    find_node()
-    find_azurite()
     with folder.locked():
         current = status(folder)
         if current.running:
             return current.record
+        find_node()  # needed to start Azurite, not to use a cloud that runs
+        find_azurite()
         _clear_stale(folder, current.record)
         ensure_certificates(folder.root / "tls")
         ports = choose_ports(config, folder)

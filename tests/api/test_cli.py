@@ -6,6 +6,8 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from labsupport.api.settings import default_port, default_queue_name
 
 
@@ -40,3 +42,11 @@ def test_defaults_come_from_settings_or_fall_back():
     assert default_queue_name({"LAB_API_QUEUE": "orders"}) == "orders"
     assert default_port({}) == 8000
     assert default_port({"LAB_API_PORT": "9123"}) == 9123
+
+
+@pytest.mark.parametrize("port", ["-5", "0", "70000", "http"])
+def test_a_port_that_is_not_a_port_is_refused_in_one_line(port):
+    finished = run_api("--port", port, "--queue", "anything")
+    assert finished.returncode == 2
+    assert finished.stderr == (
+        f"error: --port={port!r} is not a port: use a number from 1 to 65535.\n")

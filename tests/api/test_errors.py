@@ -45,7 +45,7 @@ def test_delete_with_a_stale_pop_receipt_is_404_stale_pop_receipt(client):
                            params={"pop_receipt": message["pop_receipt"]})
     body = assert_error(answer, 404, "stale_pop_receipt")
     assert body["service_error"] == "PopReceiptMismatch"  # Azurite's answer (400 upstream)
-    assert "Receive the message again" in body["detail"]
+    assert "receive it again and use the new pop receipt" in body["detail"]
     assert client.delete(f"/queue/messages/{message['id']}",
                          params={"pop_receipt": fresh["pop_receipt"]}).status_code == 204
 
@@ -59,31 +59,71 @@ def test_update_with_a_stale_pop_receipt_is_404_stale_pop_receipt(client):
     assert_error(answer, 404, "stale_pop_receipt")
 
 
-def test_a_message_that_is_gone_is_404_message_not_found(client):
+def test_a_message_that_is_gone_is_the_same_404_stale_pop_receipt(client):
+    """Azurite says 404 MessageNotFound once a message is gone; Azure says it for a stale
+    receipt too, so the service cannot claim "gone" and answers as for any stale receipt."""
     message = leased(client)
     client.delete(f"/queue/messages/{message['id']}",
                   params={"pop_receipt": message["pop_receipt"]})
     answer = client.delete(f"/queue/messages/{message['id']}",
                            params={"pop_receipt": message["pop_receipt"]})
-    body = assert_error(answer, 404, "message_not_found")
+    body = assert_error(answer, 404, "stale_pop_receipt")
     assert body["service_error"] == "MessageNotFound"
+    assert "deleted or expired" in body["detail"]
 
 
-def test_an_unknown_message_id_is_404_message_not_found(client):
+def test_an_unknown_message_id_is_404_stale_pop_receipt(client):
     message = leased(client)
     answer = client.delete("/queue/messages/00000000-0000-0000-0000-000000000000",
                            params={"pop_receipt": message["pop_receipt"]})
-    assert_error(answer, 404, "message_not_found")
+    assert_error(answer, 404, "stale_pop_receipt")
 
 
-def test_azures_404_message_not_found_for_a_stale_receipt_maps_to_404_as_well():
-    """Azure may answer a stale receipt with 404 MessageNotFound (Azurite: 400
-    PopReceiptMismatch). Both are a 404 whose detail mentions the stale receipt."""
-    error = ResourceNotFoundError("The specified message does not exist.")
-    error.status_code, error.error_code = 404, "MessageNotFound"
-    mapped = from_storage(error)
-    assert (mapped.status, mapped.error) == (404, "message_not_found")
-    assert "stale" in mapped.detail
+def storage_error(status: int, code: str) -> HttpResponseError:
+    """What the SDK raises for a stale receipt: Azurite 400 PopReceiptMismatch, Azure 404."""
+    error = (ResourceNotFoundError if status == 404 else HttpResponseError)("stale")
+    error.status_code, error.error_code = status, code
+    return error
+
+
+STALE_ANSWERS = [(400, "PopReceiptMismatch"), (404, "MessageNotFound")]
+
+
+def test_azures_and_azurites_stale_receipt_errors_map_to_one_answer():
+    azurite, azure = (from_storage(storage_error(*answer)) for answer in STALE_ANSWERS)
+    assert (azurite.status, azurite.error, azurite.detail) == (
+        azure.status, azure.error, azure.detail) == (404, "stale_pop_receipt", azure.detail)
+    assert (azurite.service_error, azure.service_error) == ("PopReceiptMismatch",
+                                                            "MessageNotFound")
+
+
+@pytest.mark.parametrize("status, code", STALE_ANSWERS)
+def test_a_stale_lease_gets_the_same_answer_on_either_backend(client, status, code):
+    """Delete and update of a message that still exists, with a receipt that is stale: the
+    client sees the same status, error and detail whichever way storage said it."""
+    class StaleStorage:
+        queue_name = "stale"
+
+        async def delete_message(self, message_id, pop_receipt):
+            raise storage_error(status, code)
+
+        async def update_message(self, message_id, pop_receipt, content, **kwargs):
+            raise storage_error(status, code)
+
+    guid = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    real, client.app.state.queue = client.app.state.queue, StaleStorage()
+    try:
+        answers = [
+            client.delete(f"/queue/messages/{guid}", params={"pop_receipt": "AgAAAA=="}),
+            client.put(f"/queue/messages/{guid}",
+                       json={"pop_receipt": "AgAAAA==", "visibility_timeout": 0}),
+        ]
+    finally:
+        client.app.state.queue = real
+    for answer in answers:
+        body = assert_error(answer, 404, "stale_pop_receipt")
+        assert body == {"error": "stale_pop_receipt", "detail": from_storage(
+            storage_error(*STALE_ANSWERS[0])).detail, "service_error": code}
 
 
 def test_a_message_over_64_kib_is_413_from_the_queue_service(client):
@@ -112,14 +152,15 @@ def test_a_chunked_body_over_the_service_limit_is_413_too(client):
 
 
 def test_update_without_pop_receipt_is_422_naming_the_field(client):
-    answer = client.put("/queue/messages/some-id", json={"visibility_timeout": 0})
+    answer = client.put("/queue/messages/0f8fad5b-d9cb-469f-a165-70867728950e",
+                        json={"visibility_timeout": 0})
     body = assert_error(answer, 422, "validation_error")
     assert body["fields"] == [{"field": "body.pop_receipt", "problem": "Field required"}]
     assert "body.pop_receipt" in body["detail"]
 
 
 def test_delete_without_pop_receipt_is_422_naming_the_field(client):
-    answer = client.delete("/queue/messages/some-id")
+    answer = client.delete("/queue/messages/0f8fad5b-d9cb-469f-a165-70867728950e")
     body = assert_error(answer, 422, "validation_error")
     assert [f["field"] for f in body["fields"]] == ["query.pop_receipt"]
 
@@ -169,7 +210,7 @@ def test_a_queue_deleted_under_the_service_is_404_queue_not_found(client, sync_q
 def test_an_unreachable_storage_service_is_503_with_retry_after(lab):
     """Nothing listens on the port: the service still starts, and answers 503."""
     settings = QueueSettings(account_url=f"https://127.0.0.1:{free_port()}/{lab.account_name}",
-                             queue_name="unreachable", credential=lab.credential, retry_total=0)
+                             queue_name="unreachable", retry_total=0)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         answer = client.get("/queue")
         health = client.get("/healthz")
@@ -196,6 +237,28 @@ def test_an_unknown_route_is_a_json_404(client):
 
 def test_a_wrong_method_is_a_json_405(client):
     assert_error(client.patch("/queue"), 405, "method_not_allowed")
+
+
+ALLOWED = {
+    "/queue": "GET, OPTIONS",
+    "/queue/messages": "DELETE, GET, OPTIONS, POST",
+    "/queue/messages/0f8fad5b-d9cb-469f-a165-70867728950e": "DELETE, OPTIONS, PUT",
+    "/queue/messages/peek": "GET, OPTIONS",
+    "/queue/messages/pop": "GET, OPTIONS",
+}
+
+
+@pytest.mark.parametrize("path", ALLOWED)
+def test_options_answers_every_method_of_the_path(client, path):
+    answer = client.options(path)
+    assert (answer.status_code, answer.headers["allow"]) == (204, ALLOWED[path])
+
+
+@pytest.mark.parametrize("path", ALLOWED)
+def test_a_405_lists_every_method_of_the_path_in_allow(client, path):
+    answer = client.patch(path, json={})
+    assert_error(answer, 405, "method_not_allowed")
+    assert answer.headers["allow"] == ALLOWED[path]
 
 
 def test_an_unexpected_failure_is_a_json_500_without_stack_trace(client):

@@ -139,11 +139,13 @@ def test_delete_repairs_a_pop_receipt_whose_plus_was_not_url_encoded(client):
     recorder = Recorder()
     real, client.app.state.queue = client.app.state.queue, recorder
     try:
-        answer = client.delete("/queue/messages/m1?pop_receipt=AgAAAA+b/c=")
+        answer = client.delete("/queue/messages/0f8fad5b-d9cb-469f-a165-70867728950e"
+                               "?pop_receipt=AgAAAAMAAAAAAAAAIWY+9Hl91QE=")
     finally:
         client.app.state.queue = real
     assert answer.status_code == 204
-    assert recorder.got == ("m1", "AgAAAA+b/c=")
+    assert recorder.got == ("0f8fad5b-d9cb-469f-a165-70867728950e",
+                            "AgAAAAMAAAAAAAAAIWY+9Hl91QE=")
 
 
 def test_pop_returns_one_message_and_deletes_it(client, sync_queue):

@@ -191,6 +191,19 @@ def test_missing_node_says_how_to_install_it(state, monkeypatch):
         localcloud.up(config_for(state))
 
 
+def test_a_running_cloud_is_used_without_node_on_path(lab_config, cloud, monkeypatch):
+    """Node is needed to start Azurite, not to use the cloud that already runs."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert localcloud.up(lab_config).pid == cloud.pid
+
+
+def test_a_running_cloud_is_used_without_node_modules(lab_config, cloud, monkeypatch,
+                                                      tmp_path_factory):
+    empty = tmp_path_factory.mktemp("project")
+    monkeypatch.setattr(azurite_module, "project_root", lambda: empty)
+    assert localcloud.up(lab_config).pid == cloud.pid
+
+
 def test_missing_node_modules_says_npm_ci(state, monkeypatch, tmp_path_factory):
     empty = tmp_path_factory.mktemp("project")
     monkeypatch.setattr(azurite_module, "project_root", lambda: empty)
