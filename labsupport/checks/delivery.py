@@ -8,9 +8,7 @@ that a queue may produce but never promises.
 
 from __future__ import annotations
 
-import json
 import random
-import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -247,46 +245,3 @@ def check_resequencer(resequencer_class, *, orders=None) -> Result:
     return report(found.values(),
                   f"{len(orders)} delivery orders (out of order, duplicated, the first event "
                   f"last): each applied {', '.join(events.values())} once, in order.")
-
-
-def check_idempotent_consumer(handle, shipments: list, queue) -> Result:
-    """07: ``handle(message)`` ships each order once, however often it is delivered.
-
-    The check sends two orders, the first one twice (a producer that retried its send),
-    and redelivers the second once (a consumer that crashed after handling it but before
-    deleting it). ``shipments`` is the list the learner's ``ship`` appends order ids to.
-    """
-    run = secrets.token_hex(4)
-    retried, crashed = f"order-{run}-1", f"order-{run}-2"
-    queue.clear_messages()
-    before = len(shipments)
-    for order_id in (retried, crashed, retried):
-        queue.send_message(json.dumps({"order_id": order_id, "item": "book"}))
-    problems = []
-    try:
-        for message in list(queue.receive_messages(max_messages=32, messages_per_page=32)):
-            handle(message)
-            if json.loads(message.content)["order_id"] == crashed:
-                queue.update_message(message, visibility_timeout=0)  # "crash": never deleted
-            else:
-                queue.delete_message(message)
-        for message in list(queue.receive_messages(max_messages=32, messages_per_page=32)):
-            handle(message)  # the redelivery of the "crashed" order
-            queue.delete_message(message)
-    except Exception as error:
-        problems.append(_failure(error))
-    queue.clear_messages()
-    shipped = Counter(shipments[before:])
-    cases = (
-        (retried, "sent twice by the producer", "the two messages have different ids, so "
-                                                "remember the order id, not the message id"),
-        (crashed, "redelivered after a crash", "remember each order id in `store` and skip "
-                                               "the ones you have seen"),
-    )
-    for order_id, what, advice in cases:
-        if shipped[order_id] > 1:
-            problems.append(f"the order {what} was shipped {shipped[order_id]} times: {advice}")
-        elif shipped[order_id] == 0 and not any(p.startswith("your code") for p in problems):
-            problems.append(f"the order {what} was never shipped: call ship(order_id) the "
-                            f"first time you see an order")
-    return report(problems, "each order shipped exactly once, despite 2 duplicate deliveries.")

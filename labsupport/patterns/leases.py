@@ -5,10 +5,12 @@ someone else receives the message after your lease ran out, when you (or anyone 
 the newest receipt) update or delete it, or when the message expires. Then a delete or
 update with your receipt fails, and the service says so in one of two ways:
 
-* ``400 PopReceiptMismatch`` — the message exists but has another receipt now
-  (what Azurite answers, and what Azure's error table lists);
-* ``404 MessageNotFound`` — the message is gone (deleted or expired); Azure's reference
-  also documents 404 for a receipt that is no longer valid.
+* ``404 MessageNotFound`` — what Azure answers for every receipt that is no longer valid:
+  the message was received again, updated, deleted or has expired (the Delete Message and
+  Update Message references, and the SDKs' recorded runs against Azure);
+* ``400 PopReceiptMismatch`` — what Azurite answers while the message still exists with
+  another receipt. Azure's error-code table lists it too, but no recorded Azure response
+  shows it.
 
 Both mean the same thing to a consumer: *you no longer own this message*; someone else
 may be processing it. Do not retry the delete: make the processing idempotent instead.

@@ -4,7 +4,6 @@ rejects wrong ones — including those the earlier checks let through — naming
 from __future__ import annotations
 
 import heapq
-import json
 from datetime import timedelta
 
 from azure.storage.queue import QueueClient
@@ -13,14 +12,12 @@ from labsupport.checks.delivery import (
     HEARTBEAT_STEPS,
     Lease,
     check_heartbeat,
-    check_idempotent_consumer,
     check_resequencer,
     check_time_to_live,
     delivery_orders,
     held_throughout,
     held_until,
 )
-from labsupport.patterns.idempotent import DedupStore
 
 # --- 04 · heartbeat -----------------------------------------------------------------------
 # process(queue, message, do_step): the check's do_step does one step of work and notes
@@ -300,47 +297,3 @@ def test_resequencer_rejects_holding_back_what_could_be_applied():
     assert check_resequencer(SortsWhenAllArrived).problems == [
         "held back A, B, C after B, C, A had been delivered: when the missing sequence number "
         "arrives, release every waiting event that can follow it"]
-
-
-def test_resequencer_reports_a_crash():
-    class Broken:
-        def accept(self, seq, event):
-            raise KeyError(seq)
-
-    assert check_resequencer(Broken).problems == ["your code raised KeyError: 2"]
-
-
-# --- 07 · idempotent consumer -------------------------------------------------------------
-
-def test_idempotent_consumer_passes_when_each_order_ships_once(queue):
-    shipments, store = [], DedupStore()
-
-    def handle(message):
-        order_id = json.loads(message.content)["order_id"]
-        store.process_once(order_id, lambda db: shipments.append(order_id))
-
-    assert check_idempotent_consumer(handle, shipments, queue)
-    assert len(shipments) == 2
-    assert check_idempotent_consumer(handle, shipments, queue)  # can be run again
-
-
-def test_idempotent_consumer_names_each_kind_of_duplicate(queue):
-    shipments = []
-
-    def naive(message):
-        shipments.append(json.loads(message.content)["order_id"])
-
-    assert [p.split(":")[0] for p in check_idempotent_consumer(naive, shipments, queue).problems
-            ] == ["the order sent twice by the producer was shipped 2 times",
-                  "the order redelivered after a crash was shipped 2 times"]
-    seen_ids = set()
-
-    def keyed_on_message_id(message):
-        if message.id not in seen_ids:
-            seen_ids.add(message.id)
-            shipments.append(json.loads(message.content)["order_id"])
-
-    problems = check_idempotent_consumer(keyed_on_message_id, shipments, queue).problems
-    assert problems == ["the order sent twice by the producer was shipped 2 times: the two "
-                        "messages have different ids, so remember the order id, not the "
-                        "message id"]
