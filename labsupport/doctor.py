@@ -20,7 +20,7 @@ from importlib import metadata
 from . import localcloud
 from .config import LabConfig, load_config
 from .errors import LabError, first_line
-from .localcloud.azurite import azurite_script, azurite_version
+from .localcloud.azurite import azurite_patched, azurite_script, azurite_version
 from .paths import project_root
 
 OK, WARN, FAIL = "✔", "!", "✘"
@@ -102,6 +102,11 @@ def check_azurite_installed() -> Finding:
     if pin and version != pin:
         return Finding(WARN, "node_modules", f"Azurite {version}, the lab pins {pin}",
                        "run `npm ci` to install the pinned version")
+    if not azurite_patched():
+        return Finding(FAIL, "node_modules", f"Azurite {version} without the lab's patch "
+                       f"(messages would never expire after a restart)",
+                       f"run `npm ci` in {project_root()}: it applies patches/ (not with "
+                       f"--ignore-scripts)")
     return Finding(OK, "node_modules", f"Azurite {version}")
 
 

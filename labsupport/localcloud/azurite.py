@@ -21,6 +21,9 @@ from ..paths import project_root
 from .state import StateFolder
 
 SERVICES = ("blob", "queue", "table")
+# The file patches/azurite+3.35.0.patch changes, and the comment it adds (see patches/README.md).
+PATCHED_FILE = Path("dist", "src", "queue", "persistence", "LokiQueueMetadataStore.js")
+PATCH_MARK = "queue-lab patch (Azure/Azurite#1069)"
 
 
 def azurite_script(root: Path | None = None) -> Path:
@@ -55,6 +58,16 @@ def azurite_version(root: Path | None = None) -> str:
         return json.loads(package.read_text())["version"]
     except (OSError, ValueError, KeyError):
         return "unknown"
+
+
+def azurite_patched(root: Path | None = None) -> bool:
+    """True if the installed Azurite has the lab's fix for messages that never expire after
+    a restart (``npm ci`` applies it; an install with ``--ignore-scripts`` does not)."""
+    package = azurite_script(root).parents[2]
+    try:
+        return PATCH_MARK in (package / PATCHED_FILE).read_text()
+    except OSError:
+        return False
 
 
 def accounts_variable(accounts: dict[str, tuple[str, str]]) -> str:
