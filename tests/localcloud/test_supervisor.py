@@ -316,22 +316,22 @@ def test_a_probe_that_never_answers_times_out_as_none(tmp_path):
         assert supervisor._probe(record, 0.2) is None
 
 
-def test_a_closed_cloud_refuses_to_restart_azurite(tmp_path):
+def test_a_closed_cloud_refuses_to_change_accounts(tmp_path):
     from labsupport.errors import LocalCloudError
     from labsupport.localcloud.cloud import Cloud
     from labsupport.localcloud.tokens import TokenService
 
     class FakeAzurite:
-        stopped = restarted = 0
+        stopped = changed = 0
 
         def stop(self):
             FakeAzurite.stopped += 1
 
-        def restart(self, accounts):
-            FakeAzurite.restarted += 1
+        def set_accounts(self, accounts):
+            FakeAzurite.changed += 1
 
     cloud = Cloud(localcloud.StateFolder(tmp_path), {}, FakeAzurite(), TokenService("k"), "h")
     cloud.close()
     with pytest.raises(LocalCloudError, match="shutting down"):
         cloud.apply_accounts({"acct": ("k1", "k2")})
-    assert (FakeAzurite.stopped, FakeAzurite.restarted) == (1, 0)
+    assert (FakeAzurite.stopped, FakeAzurite.changed) == (1, 0)
