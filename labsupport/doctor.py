@@ -124,6 +124,21 @@ def check_local_cloud(config: LabConfig) -> Finding:
                                       f"ports {ports}")
 
 
+def check_state_privacy(config: LabConfig) -> Finding:
+    """The state folder (keys, secrets, Azurite's data) is readable by its owner only."""
+    folder = localcloud.StateFolder(config.state_dir)
+    if not folder.root.exists():
+        return Finding(OK, "state privacy", f"{folder.root} not created yet (it will be 0700)")
+    exposed = folder.exposed()
+    if exposed:
+        listed = ", ".join(f"{path} is {mode:04o}" for path, mode in exposed)
+        commands = "; ".join(f"chmod {'700' if path == folder.root else '600'} {path}"
+                             for path, _ in exposed)
+        return Finding(FAIL, "state privacy", f"others may read the lab's keys: {listed}",
+                       f"`python -m labsupport up` fixes it, or run: {commands}")
+    return Finding(OK, "state privacy", f"{folder.root} is 0700, its key files 0600")
+
+
 def check_trust(config: LabConfig) -> Finding:
     """An HTTPS call to the queue service verifies with the lab's CA bundle."""
     record = localcloud.status(localcloud.StateFolder(config.state_dir)).record
@@ -177,6 +192,7 @@ def findings(config_loader: Callable[[], LabConfig] = load_config) -> Iterator[F
     if config.is_local:
         yield check_node()
         yield check_azurite_installed()
+        yield check_state_privacy(config)
         yield check_local_cloud(config)
         yield check_trust(config)
     else:
