@@ -116,7 +116,7 @@ def check_local_cloud(config: LabConfig) -> Finding:
         return Finding(WARN, "local cloud", "not running (connect() starts it)",
                        "or start it now: `python -m labsupport up`")
     if current.state == "stale":
-        return Finding(FAIL, "local cloud", "not answering (a process died, e.g. Azurite)",
+        return Finding(FAIL, "local cloud", f"not working: {current.problem}",
                        f"`python -m labsupport up` replaces it; see {config.state_dir / 'logs'} "
                        f"for why")
     ports = ", ".join(f"{k} {v}" for k, v in sorted(current.record.ports.items()))

@@ -34,6 +34,8 @@ def test_stopped_azurite_is_reported_with_a_fix(tmp_path):
             time.sleep(0.01)
         results = by_name(doctor.findings(lambda: config))
         assert results["local cloud"].status == doctor.FAIL
+        assert f"Azurite (pid {record.azurite_pid}) was killed by signal 9" \
+            in results["local cloud"].detail, "says what is wrong"
         assert "python -m labsupport up" in results["local cloud"].fix
         assert str(tmp_path / "logs") in results["local cloud"].fix, "names the real folder"
     finally:
