@@ -57,10 +57,6 @@ class Cloud:
             self.closed = True
             self.azurite.stop()
 
-    def azurite_healthy(self) -> bool:
-        """True while Azurite runs and answers on its queue and blob ports."""
-        return self.azurite_problem() is None
-
     def azurite_problem(self) -> str | None:
         """What is wrong with Azurite, in a few words, or None if it runs and answers."""
         process = self.azurite.process

@@ -92,6 +92,7 @@ def _probe(record: Record, timeout: float) -> tuple[bool | None, str]:
 
 
 def _problem_in(error: urllib.error.HTTPError) -> str:
+    """The ``problem`` the daemon's 503 /healthz body names, or "" if it names none."""
     with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
         return str(json.loads(error.read())["problem"])
     return ""
@@ -111,6 +112,7 @@ def health(record: Record, timeout: float = 2.0, patience: float = 15.0) -> tupl
 
 
 def healthy(record: Record, timeout: float = 2.0, patience: float = 15.0) -> bool:
+    """True if the management plane answers /healthz (see :func:`health`)."""
     return health(record, timeout, patience)[0]
 
 
