@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -10,13 +9,7 @@ import pytest
 from labsupport.bench.__main__ import main
 
 
-def test_accounts_prints_the_three_figures(capsys, monkeypatch):
-    # connect() points these at the benchmark's private cloud, gone afterwards: restore them.
-    for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
-        if name in os.environ:
-            monkeypatch.setenv(name, os.environ[name])
-        else:
-            monkeypatch.delenv(name, raising=False)
+def test_accounts_prints_the_three_figures(capsys, private_connect):
     assert main(["accounts", "--runs", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Account changes without an Azurite restart, 1 run(s):"

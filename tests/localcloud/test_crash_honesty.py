@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import warnings
-from pathlib import Path
 
 import pytest
 
@@ -77,7 +76,7 @@ def test_up_after_a_clean_stop_says_nothing(config):
     assert [w for w in caught if issubclass(w.category, LocalCloudRestarted)] == []
 
 
-def test_connect_says_the_cloud_was_restarted(config):
+def test_connect_says_the_cloud_was_restarted(config, private_connect):
     from labsupport import connect
 
     record = localcloud.up(config)
@@ -109,10 +108,12 @@ def test_the_cli_status_and_up_say_what_happened(config):
 def test_the_previous_runs_log_is_kept(config):
     folder = localcloud.StateFolder(config.state_dir)
     first = localcloud.up(config)
+    log = folder.logs / "localcloud.log"
+    # The daemon writes its record, then logs that it is ready: wait for the line.
+    wait_for(lambda: "local cloud ready" in log.read_text(), what="the daemon's ready line")
     kill(first.pid)  # the log that says why matters most after a crash
-    first_log = (folder.logs / "localcloud.log").read_text()
-    assert first_log, "the first run logged something"
+    first_log = log.read_text()
     with pytest.warns(LocalCloudRestarted):
         localcloud.up(config)
     assert (folder.logs / "localcloud.log.1").read_text() == first_log
-    assert Path(folder.logs / "localcloud.log").read_text() != first_log
+    assert log.read_text() != first_log
