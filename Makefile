@@ -37,7 +37,8 @@ $(PY_STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
-$(NODE_STAMP): package.json package-lock.json
+# patches/ is applied by npm ci (postinstall: patch-package), so a new patch re-installs.
+$(NODE_STAMP): package.json package-lock.json $(wildcard patches/*.patch)
 	@command -v node >/dev/null || { echo "Node.js 20+ is needed for the local cloud (Azurite): install it from https://nodejs.org or use conda (see README)"; exit 1; }
 	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "Node.js 20+ is needed, found $$(node --version)"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error

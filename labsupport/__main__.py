@@ -6,15 +6,31 @@ import argparse
 import json
 import shlex
 import sys
+import warnings
 
 from . import localcloud
 from .config import load_config, parse_port
-from .errors import ConfigError, LabError
+from .errors import ConfigError, LabError, LocalCloudRestarted
+
+
+def _start(config) -> localcloud.Record:
+    """``localcloud.up``, saying on stderr (one line each) what it warned about, e.g. that
+    the cloud had crashed and was restarted."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", LocalCloudRestarted)
+        record = localcloud.up(config)
+    for warning in caught:
+        if issubclass(warning.category, LocalCloudRestarted):
+            print(f"note: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+    return record
 
 
 def _up(args) -> int:
     config = load_config()
-    record = localcloud.up(config)
+    record = _start(config)
     print(f"local cloud running: management {record.endpoints()['management']}, "
           f"queue {record.endpoints()['queue']}, blob {record.endpoints()['blob']}")
     return 0
@@ -35,6 +51,10 @@ def _status(args) -> int:
     else:
         data = current.as_dict()
         print(f"local cloud: {data['state']} (state folder {data['state_dir']})")
+        if current.problem:
+            print(f"  problem     {current.problem}")
+            print(f"  fix         `python -m labsupport up` replaces it; for why, see "
+                  f"localcloud.log and azurite.log in {current.folder.logs}")
         for name, url in data.get("endpoints", {}).items():
             print(f"  {name:<11} {url}")
         if "uptime_seconds" in data:
@@ -52,7 +72,7 @@ def _env(args) -> int:
             "`env` describes the local cloud, but LAB_BACKEND=azure: with Azure, log in with "
             "`az login` and set AZURE_SUBSCRIPTION_ID yourself."
         )
-    record = localcloud.up(config)
+    record = _start(config)
     values = localcloud.client_environment(localcloud.StateFolder(config.state_dir), record)
     for name, value in values.items():
         print(f"export {name}={shlex.quote(value)}")

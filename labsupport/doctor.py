@@ -20,7 +20,7 @@ from importlib import metadata
 from . import localcloud
 from .config import LabConfig, load_config
 from .errors import LabError, first_line
-from .localcloud.azurite import azurite_script, azurite_version
+from .localcloud.azurite import azurite_patched, azurite_script, azurite_version
 from .paths import project_root
 
 OK, WARN, FAIL = "✔", "!", "✘"
@@ -102,6 +102,11 @@ def check_azurite_installed() -> Finding:
     if pin and version != pin:
         return Finding(WARN, "node_modules", f"Azurite {version}, the lab pins {pin}",
                        "run `npm ci` to install the pinned version")
+    if not azurite_patched():
+        return Finding(FAIL, "node_modules", f"Azurite {version} without the lab's patch "
+                       f"(messages would never expire after a restart)",
+                       f"run `npm ci` in {project_root()}: it applies patches/ (not with "
+                       f"--ignore-scripts)")
     return Finding(OK, "node_modules", f"Azurite {version}")
 
 
@@ -111,12 +116,27 @@ def check_local_cloud(config: LabConfig) -> Finding:
         return Finding(WARN, "local cloud", "not running (connect() starts it)",
                        "or start it now: `python -m labsupport up`")
     if current.state == "stale":
-        return Finding(FAIL, "local cloud", "not answering (a process died, e.g. Azurite)",
+        return Finding(FAIL, "local cloud", f"not working: {current.problem}",
                        f"`python -m labsupport up` replaces it; see {config.state_dir / 'logs'} "
                        f"for why")
     ports = ", ".join(f"{k} {v}" for k, v in sorted(current.record.ports.items()))
     return Finding(OK, "local cloud", f"running, Azurite {current.record.azurite_version}; "
                                       f"ports {ports}")
+
+
+def check_state_privacy(config: LabConfig) -> Finding:
+    """The state folder (keys, secrets, Azurite's data) is readable by its owner only."""
+    folder = localcloud.StateFolder(config.state_dir)
+    if not folder.root.exists():
+        return Finding(OK, "state privacy", f"{folder.root} not created yet (it will be 0700)")
+    exposed = folder.exposed()
+    if exposed:
+        listed = ", ".join(f"{path} is {mode:04o}" for path, mode in exposed)
+        commands = "; ".join(f"chmod {'700' if path == folder.root else '600'} {path}"
+                             for path, _ in exposed)
+        return Finding(FAIL, "state privacy", f"others may read the lab's keys: {listed}",
+                       f"`python -m labsupport up` fixes it, or run: {commands}")
+    return Finding(OK, "state privacy", f"{folder.root} is 0700, its key files 0600")
 
 
 def check_trust(config: LabConfig) -> Finding:
@@ -172,6 +192,7 @@ def findings(config_loader: Callable[[], LabConfig] = load_config) -> Iterator[F
     if config.is_local:
         yield check_node()
         yield check_azurite_installed()
+        yield check_state_privacy(config)
         yield check_local_cloud(config)
         yield check_trust(config)
     else:

@@ -35,6 +35,11 @@ class NotInstalledError(LocalCloudError):
     """Node.js or the project's ``node_modules`` are missing."""
 
 
+class LocalCloudRestarted(UserWarning):
+    """The local cloud had stopped (a crash, a reboot) and was started again; recent writes
+    may be lost. A warning, not an error: the lab goes on."""
+
+
 class AzureLoginError(LabError):
     """No usable Azure credential (not logged in, or the login expired)."""
 

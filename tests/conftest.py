@@ -48,6 +48,20 @@ def lab(lab_config, cloud):
     return connect("unit-tests", quiet=True, config=lab_config)
 
 
+@pytest.fixture
+def private_connect(monkeypatch):
+    """For a test that calls ``connect()`` on a cloud of its own: the variables connect()
+    sets (identity endpoint, CA bundle) are restored afterwards, so later tests do not
+    reach for that cloud, or its deleted CA bundle."""
+    from labsupport.trust import TRUST_VARIABLES
+
+    for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", *TRUST_VARIABLES):
+        if name in os.environ:
+            monkeypatch.setenv(name, os.environ[name])
+        else:
+            monkeypatch.delenv(name, raising=False)
+
+
 def _topic(request) -> str:
     """A queue-name topic from the test module: tests/checks/test_auth.py -> 'checks-auth'."""
     module = request.module.__name__.removeprefix("tests.")

@@ -9,7 +9,7 @@ import time
 
 from labsupport import doctor, localcloud
 from labsupport.config import load_config
-from labsupport.localcloud.azurite import azurite_script, azurite_version
+from labsupport.localcloud.azurite import azurite_patched, azurite_script, azurite_version
 from labsupport.localcloud.state import pid_alive
 
 
@@ -34,6 +34,8 @@ def test_stopped_azurite_is_reported_with_a_fix(tmp_path):
             time.sleep(0.01)
         results = by_name(doctor.findings(lambda: config))
         assert results["local cloud"].status == doctor.FAIL
+        assert f"Azurite (pid {record.azurite_pid}) was killed by signal 9" \
+            in results["local cloud"].detail, "says what is wrong"
         assert "python -m labsupport up" in results["local cloud"].fix
         assert str(tmp_path / "logs") in results["local cloud"].fix, "names the real folder"
     finally:
@@ -83,3 +85,21 @@ def test_azurite_pin_comes_from_package_json(monkeypatch, tmp_path):
     monkeypatch.setattr(doctor, "azurite_version", lambda: azurite_version(tmp_path))
     finding = doctor.check_azurite_installed()
     assert (finding.status, finding.detail) == (doctor.OK, "Azurite 9.9.9")
+
+
+def test_an_unpatched_azurite_is_reported_with_npm_ci(monkeypatch, tmp_path):
+    """`npm install --ignore-scripts` installs Azurite without patches/: TTL would break."""
+    package = tmp_path / "node_modules" / "azurite"
+    (package / "dist" / "src" / "queue" / "persistence").mkdir(parents=True)
+    (package / "dist" / "src" / "azurite.js").write_text("")
+    (package / "dist" / "src" / "queue" / "persistence" / "LokiQueueMetadataStore.js") \
+        .write_text("// as published, without the lab's fix\n")
+    (package / "package.json").write_text('{"version": "9.9.9"}')
+    (tmp_path / "package.json").write_text('{"dependencies": {"azurite": "9.9.9"}}')
+    monkeypatch.setattr(doctor, "project_root", lambda: tmp_path)
+    monkeypatch.setattr(doctor, "azurite_script", lambda: azurite_script(tmp_path))
+    monkeypatch.setattr(doctor, "azurite_version", lambda: azurite_version(tmp_path))
+    monkeypatch.setattr(doctor, "azurite_patched", lambda: azurite_patched(tmp_path))
+    finding = doctor.check_azurite_installed()
+    assert finding.status == doctor.FAIL and "without the lab's patch" in finding.detail
+    assert "npm ci" in finding.fix

@@ -7,6 +7,8 @@ import sys
 
 # name -> (module with a main(argv) function, one line for the help)
 COMMANDS = {
+    "accounts": ("labsupport.bench.accounts",
+                 "time until a new account or key works in Azurite (no restart)"),
     "startup": ("labsupport.bench.startup",
                 "local cloud cold start to the first queue call; --nbval times the lab"),
     "throughput": ("labsupport.bench.throughput",

@@ -6,13 +6,12 @@ storage SDKs), so it never depends on how Azurite is started.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 
 from ..errors import LocalCloudError
 from .azurite import Azurite, port_accepts
-from .state import StateFolder, read_record, write_record
+from .state import StateFolder
 from .tokens import TokenService
 
 
@@ -27,7 +26,7 @@ class Cloud:
     identity_header: str = field(repr=False)
     accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
     closed: bool = False
-    _restart_lock: threading.Lock = field(default_factory=threading.Lock)
+    _accounts_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def endpoint(self, service: str, account: str) -> str:
         """Path-style URL of an account's service, as Azurite serves it (trailing slash)."""
@@ -40,36 +39,35 @@ class Cloud:
     def apply_accounts(self, accounts: dict[str, tuple[str, str]]) -> None:
         """Make Azurite serve exactly these accounts (name -> (key1, key2)).
 
-        Azurite reads its accounts only at start, so a change restarts it; data is on
-        disk and survives. Blocks until Azurite answers again.
+        Azurite changes them in place (see ``azurite_entry.js``): no restart, so requests
+        of other notebooks in flight are not disturbed. Returns once Azurite has confirmed.
         """
-        with self._restart_lock:
+        with self._accounts_lock:
             if self.closed:
                 raise LocalCloudError("The local cloud is shutting down; start it again "
                                       "with `python -m labsupport up`.")
             if accounts == self.accounts:
                 return
-            self.azurite.restart(accounts)
+            self.azurite.set_accounts(accounts)
             self.accounts = dict(accounts)
-            self._record_azurite_pid()
 
     def close(self) -> None:
-        """Stop Azurite for good, waiting for a restart in progress to finish first."""
-        with self._restart_lock:
+        """Stop Azurite for good, waiting for an account change in progress to finish first."""
+        with self._accounts_lock:
             self.closed = True
             self.azurite.stop()
 
-    def azurite_healthy(self) -> bool:
-        """True while Azurite runs and answers (or is being restarted on purpose)."""
-        if self._restart_lock.locked():
-            return True
+    def azurite_problem(self) -> str | None:
+        """What is wrong with Azurite, in a few words, or None if it runs and answers."""
         process = self.azurite.process
-        alive = process is not None and process.poll() is None
-        return alive and all(port_accepts(self.ports[s]) for s in ("queue", "blob"))
-
-    def _record_azurite_pid(self) -> None:
-        """Keep the record's Azurite pid current, so a stale cloud is still cleaned up."""
-        record = read_record(self.folder)
-        if record is not None and record.pid == os.getpid():
-            record.azurite_pid = self.azurite.pid
-            write_record(self.folder, record)
+        if process is None:
+            return "Azurite was not started"
+        code = process.poll()
+        if code is not None:
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            return f"Azurite (pid {process.pid}) {how}"
+        silent = [s for s in ("queue", "blob") if not port_accepts(self.ports[s])]
+        if silent:
+            return (f"Azurite (pid {process.pid}) runs but does not answer on its "
+                    f"{' and '.join(silent)} port{'s' if len(silent) > 1 else ''}")
+        return None

@@ -1,4 +1,9 @@
-"""The local cloud's state folder: file layout, the running record, and the start lock."""
+"""The local cloud's state folder: file layout, the running record, and the start lock.
+
+The folder holds keys (``management.json``), secrets and Azurite's data: it is private to
+its owner (0700) and the key file is 0600. Every start checks and fixes both, so a folder
+made by an older version, or by a learner's umask, is private again.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,9 @@ from pathlib import Path
 
 from ..errors import LocalCloudError
 from .certs import Certificates, certificate_paths
+
+FOLDER_MODE = 0o700
+SECRET_FILE_MODE = 0o600
 
 
 @dataclass(frozen=True)
@@ -59,10 +67,36 @@ class StateFolder:
                 handle.write(make())
         return path.read_text().strip()
 
+    def secret_files(self) -> list[Path]:
+        """The files that hold keys or secrets (each must be readable by its owner only)."""
+        files = [self.management_state, self.certificates.server_key]
+        if self.secrets.is_dir():
+            files += sorted(p for p in self.secrets.iterdir() if p.is_file())
+        return [f for f in files if f.is_file()]
+
+    def exposed(self) -> list[tuple[Path, int]]:
+        """The folder and secret files that others may read: ``(path, mode)`` pairs."""
+        found = []
+        for path in [self.root, *self.secret_files()]:
+            try:
+                mode = path.stat().st_mode & 0o777
+            except FileNotFoundError:
+                continue
+            if mode & 0o077:
+                found.append((path, mode))
+        return found
+
+    def make_private(self) -> None:
+        """Create the folder 0700 (or make an existing one so) and secret files 0600."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+        for path, mode in self.exposed():
+            path.chmod(FOLDER_MODE if path == self.root else mode & SECRET_FILE_MODE)
+
     @contextlib.contextmanager
     def locked(self, timeout: float = 60.0) -> Iterator[None]:
-        """Hold the folder's lock so two starters end with one local cloud."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Hold the folder's lock so two starters end with one local cloud (and make the
+        folder private first: every start and stop passes here)."""
+        self.make_private()
         with open(self.lock, "a+") as handle:
             deadline = time.monotonic() + timeout
             while True:

@@ -19,11 +19,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import PORT_SETTINGS, LabConfig
-from ..errors import LocalCloudError, PortInUseError
+from ..errors import LocalCloudError, LocalCloudRestarted, PortInUseError
 from .azurite import SERVICES, find_azurite, find_node, log_tail, port_is_free
 from .certs import ensure_certificates
 from .state import Record, StateFolder, pid_alive, read_record
@@ -35,11 +36,12 @@ START_TIMEOUT = 60.0
 
 @dataclass
 class Status:
-    """Whether the cloud runs, and its record when it does."""
+    """Whether the cloud runs, its record when there is one, and what is wrong if stale."""
 
     state: str  # "running", "stopped" or "stale"
     record: Record | None
     folder: StateFolder
+    problem: str = ""  # for "stale": what is wrong, in a few words
 
     @property
     def running(self) -> bool:
@@ -47,6 +49,8 @@ class Status:
 
     def as_dict(self) -> dict:
         data: dict = {"state": self.state, "state_dir": str(self.folder.root)}
+        if self.problem:
+            data["problem"] = self.problem
         if self.record and self.running:
             data.update({
                 "endpoints": self.record.endpoints(),
@@ -59,41 +63,73 @@ class Status:
         return data
 
 
-def _probe(record: Record, timeout: float) -> bool | None:
-    """True if /healthz answers 200; False on any other answer or a refusal; None if no
-    answer came within ``timeout`` (a busy machine, not necessarily a dead cloud)."""
+def _probe(record: Record, timeout: float) -> tuple[bool | None, str]:
+    """Ask /healthz: (True, "") on 200; (False, what is wrong) on any other answer or a
+    refusal; (None, ...) if no answer came within ``timeout`` (a busy machine, not
+    necessarily a dead cloud)."""
     url = f"{record.endpoints()['management']}/healthz"
+    plane = f"the management plane (pid {record.pid})"
+    silent = f"{plane} did not answer /healthz within {timeout:g} s"
     try:
-        context = ssl.create_default_context(cafile=record.ca_bundle)  # the bundle may be gone
+        context = ssl.create_default_context(cafile=record.ca_bundle)
         with urllib.request.urlopen(url, context=context, timeout=timeout) as response:
-            return response.status == 200
+            if response.status == 200:
+                return True, ""
+            return False, f"{plane} answered /healthz with {response.status}"
+    except urllib.error.HTTPError as error:  # the daemon says what is wrong (503)
+        return False, _problem_in(error) or f"{plane} answered /healthz with {error.code}"
     except TimeoutError:
-        return None
+        return None, silent
     except urllib.error.URLError as error:
-        return None if isinstance(error.reason, TimeoutError) else False
-    except (OSError, http.client.HTTPException):  # another program may hold the port now
-        return False
+        if isinstance(error.reason, TimeoutError):
+            return None, silent
+        return False, f"{plane} does not answer on port {record.ports['management']} " \
+                      f"({error.reason})"
+    except FileNotFoundError:
+        return False, f"the lab's CA bundle {record.ca_bundle} is gone"
+    except (OSError, http.client.HTTPException) as error:  # another program may hold the port
+        return False, f"{plane} did not answer /healthz properly ({error})"
 
 
-def healthy(record: Record, timeout: float = 2.0, patience: float = 15.0) -> bool:
-    """True if the management plane answers /healthz over HTTPS with the lab CA.
+def _problem_in(error: urllib.error.HTTPError) -> str:
+    """The ``problem`` the daemon's 503 /healthz body names, or "" if it names none."""
+    with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
+        return str(json.loads(error.read())["problem"])
+    return ""
+
+
+def health(record: Record, timeout: float = 2.0, patience: float = 15.0) -> tuple[bool, str]:
+    """Whether the management plane answers /healthz over HTTPS with the lab CA, and if not,
+    what is wrong.
 
     A probe that times out is repeated with ``patience`` before the cloud is judged dead:
     a stale verdict makes ``up()`` replace a cloud other notebooks may be using.
     """
-    answer = _probe(record, timeout)
+    answer, problem = _probe(record, timeout)
     if answer is None:
-        answer = _probe(record, patience)
-    return bool(answer)
+        answer, problem = _probe(record, patience)
+    return bool(answer), problem
+
+
+def healthy(record: Record, timeout: float = 2.0, patience: float = 15.0) -> bool:
+    """True if the management plane answers /healthz (see :func:`health`)."""
+    return health(record, timeout, patience)[0]
 
 
 def status(folder: StateFolder) -> Status:
     record = read_record(folder)
     if record is None:
         return Status("stopped", None, folder)
-    if pid_alive(record.pid) and healthy(record):
+    if not pid_alive(record.pid):
+        azurite = record.azurite_pid
+        left = (f"; its Azurite (pid {azurite}) still runs"
+                if pid_alive(azurite) and _owned_by(azurite, folder) else "")
+        return Status("stale", record, folder,
+                      f"the local cloud's daemon (pid {record.pid}) is gone{left}")
+    ok, problem = health(record)
+    if ok:
         return Status("running", record, folder)
-    return Status("stale", record, folder)
+    return Status("stale", record, folder, problem)
 
 
 def _owned_by(pid: int, folder: StateFolder) -> bool:
@@ -177,6 +213,7 @@ def up(config: LabConfig, timeout: float = START_TIMEOUT) -> Record:
         ports = choose_ports(config, folder)
         folder.logs.mkdir(parents=True, exist_ok=True)
         log_path = folder.logs / "localcloud.log"
+        _keep_previous(log_path)
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "labsupport.localcloud.daemon",
@@ -188,6 +225,8 @@ def up(config: LabConfig, timeout: float = START_TIMEOUT) -> Record:
         while True:
             record = read_record(folder)
             if record and record.pid == process.pid:
+                if current.state == "stale":
+                    _say_restarted(current.problem)
                 return record
             if process.poll() is not None:
                 raise LocalCloudError(
@@ -201,6 +240,27 @@ def up(config: LabConfig, timeout: float = START_TIMEOUT) -> Record:
                     f"of {log_path}:\n{log_tail(log_path, 20)}"
                 )
             time.sleep(0.02)
+
+
+def _keep_previous(log: Path) -> None:
+    """Keep the last run's log as ``<name>.1`` (after a crash it tells why)."""
+    if log.is_file() and log.stat().st_size:
+        log.replace(log.with_name(log.name + ".1"))
+
+
+def _say_restarted(problem: str) -> None:
+    """Warn (LocalCloudRestarted) in the caller's code outside labsupport, e.g. the
+    notebook cell that called ``connect()``: a crash must not be recovered silently."""
+    message = (
+        f"The local cloud had stopped working ({problem or 'it did not answer'}) and was "
+        f"restarted. Messages written in the last few seconds before it stopped may be lost "
+        f"(Azurite saves its queues to disk every 5 s)."
+    )
+    package = str(Path(__file__).resolve().parents[1])
+    frame, level = sys._getframe(1), 2  # level 1 is this function, 2 its caller
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(LocalCloudRestarted(message), stacklevel=level)
 
 
 def _kill_group(process: subprocess.Popen, folder: StateFolder) -> None:

@@ -16,7 +16,12 @@ import pytest
 
 from labsupport import localcloud
 from labsupport.config import load_config
-from labsupport.errors import LocalCloudError, NotInstalledError, PortInUseError
+from labsupport.errors import (
+    LocalCloudError,
+    LocalCloudRestarted,
+    NotInstalledError,
+    PortInUseError,
+)
 from labsupport.localcloud import azurite as azurite_module
 from labsupport.localcloud import supervisor
 from labsupport.localcloud.state import pid_alive, read_record
@@ -79,7 +84,8 @@ def test_stale_record_is_replaced(state):
     while pid_alive(first.pid):
         time.sleep(0.01)
     assert localcloud.status(localcloud.StateFolder(state)).state == "stale"
-    second = localcloud.up(config_for(state))
+    with pytest.warns(LocalCloudRestarted):
+        second = localcloud.up(config_for(state))
     assert second.pid != first.pid
     assert not pid_alive(first.azurite_pid), "the orphaned Azurite must be stopped"
     assert localcloud.status(localcloud.StateFolder(state)).running
@@ -92,7 +98,8 @@ def test_record_of_a_vanished_process_is_replaced(state):
         "pid": 999999, "azurite_pid": 999998, "ports": {"management": 1}, "started_at": 0,
         "azurite_version": "x", "state_dir": str(state), "ca_bundle": "/nonexistent",
     }))
-    record = localcloud.up(config_for(state))
+    with pytest.warns(LocalCloudRestarted):
+        record = localcloud.up(config_for(state))
     assert record.pid != 999999 and read_record(folder).pid == record.pid
 
 
@@ -229,7 +236,8 @@ def test_cloud_whose_azurite_died_is_restarted(state):
     while pid_alive(first.azurite_pid):
         time.sleep(0.01)
     assert localcloud.status(localcloud.StateFolder(state)).state == "stale"
-    second = localcloud.up(config_for(state))
+    with pytest.warns(LocalCloudRestarted):
+        second = localcloud.up(config_for(state))
     assert second.pid != first.pid and pid_alive(second.azurite_pid)
     assert not pid_alive(first.pid), "the daemon whose Azurite died must be replaced"
 
@@ -253,7 +261,8 @@ def test_a_cloud_whose_ca_bundle_is_gone_is_stale_not_a_crash(state):
     record = localcloud.up(config_for(state))
     Path(record.ca_bundle).unlink()
     assert localcloud.status(localcloud.StateFolder(state)).state == "stale"
-    again = localcloud.up(config_for(state))
+    with pytest.warns(LocalCloudRestarted, match="CA bundle"):
+        again = localcloud.up(config_for(state))
     assert Path(again.ca_bundle).is_file(), "up() replaces the cloud and rewrites the bundle"
     assert localcloud.status(localcloud.StateFolder(state)).running
 
@@ -299,7 +308,7 @@ def test_a_process_that_exits_while_being_stopped_is_not_an_error(state, monkeyp
 def test_a_slow_health_probe_is_retried_before_the_cloud_is_called_stale(monkeypatch):
     from labsupport.localcloud import supervisor
 
-    answers = iter([None, True])  # the first probe times out (a busy machine), then answers
+    answers = iter([(None, "slow"), (True, "")])  # the first probe times out, then answers
     timeouts = []
 
     def probe(record, timeout):
@@ -324,27 +333,29 @@ def test_a_probe_that_never_answers_times_out_as_none(tmp_path):
                         azurite_version="x", state_dir=str(tmp_path),
                         ca_bundle=str(tmp_path / "missing.pem"))
         # No bundle: a refusal before any network wait (False, not None).
-        assert supervisor._probe(record, 0.2) is False
+        assert supervisor._probe(record, 0.2) == (
+            False, f"the lab's CA bundle {tmp_path / 'missing.pem'} is gone")
         record.ca_bundle = certifi.where()
-        assert supervisor._probe(record, 0.2) is None
+        assert supervisor._probe(record, 0.2) == (
+            None, "the management plane (pid 1) did not answer /healthz within 0.2 s")
 
 
-def test_a_closed_cloud_refuses_to_restart_azurite(tmp_path):
+def test_a_closed_cloud_refuses_to_change_accounts(tmp_path):
     from labsupport.errors import LocalCloudError
     from labsupport.localcloud.cloud import Cloud
     from labsupport.localcloud.tokens import TokenService
 
     class FakeAzurite:
-        stopped = restarted = 0
+        stopped = changed = 0
 
         def stop(self):
             FakeAzurite.stopped += 1
 
-        def restart(self, accounts):
-            FakeAzurite.restarted += 1
+        def set_accounts(self, accounts):
+            FakeAzurite.changed += 1
 
     cloud = Cloud(localcloud.StateFolder(tmp_path), {}, FakeAzurite(), TokenService("k"), "h")
     cloud.close()
     with pytest.raises(LocalCloudError, match="shutting down"):
         cloud.apply_accounts({"acct": ("k1", "k2")})
-    assert (FakeAzurite.stopped, FakeAzurite.restarted) == (1, 0)
+    assert (FakeAzurite.stopped, FakeAzurite.changed) == (1, 0)

@@ -43,11 +43,13 @@ ROUTER = ArmRouter([*resource_groups.ROUTES, *storage_accounts.ROUTES, *queues.R
 
 
 async def healthz(request: Request) -> JSONResponse:
-    """200 while the whole cloud works; 503 if Azurite died (the supervisor restarts it)."""
+    """200 while the whole cloud works; 503 saying what is wrong if Azurite died or does
+    not answer (``up()`` then replaces the cloud)."""
     cloud: Cloud = request.app.state.cloud
-    if not await run_in_threadpool(cloud.azurite_healthy):
-        return JSONResponse({"status": "azurite-down", "azurite": cloud.azurite.version},
-                            status_code=503)
+    problem = await run_in_threadpool(cloud.azurite_problem)
+    if problem:
+        return JSONResponse({"status": "azurite-down", "azurite": cloud.azurite.version,
+                             "problem": problem}, status_code=503)
     return JSONResponse({"status": "ok", "azurite": cloud.azurite.version})
 
 

@@ -2,8 +2,8 @@
 
 A handler starts the work with :meth:`Operations.start` and answers 202 with a Location
 URL; polling that URL answers 202 (with ``Retry-After``) while the task runs, then 200
-with the task's result. The SDK polls once right after the 202, so fast work (an Azurite
-restart, well under a second) completes in that first poll, without the SDK's default
+with the task's result. The SDK polls once right after the 202, so fast work (an account
+change in Azurite, well under a second) completes in that first poll, without the SDK's default
 30-second wait.
 """
 

@@ -17,6 +17,7 @@ Layout (``version`` 1; ``roleAssignments`` may be absent in older files)::
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -41,10 +42,14 @@ class ManagementStore:
         self._settle_interrupted()
 
     def save(self) -> None:
+        """Write the file atomically, readable by its owner only (it holds account keys)."""
         with self.lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.data, indent=2, sort_keys=True))
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # a .tmp left by an older version may be 0644
+            with os.fdopen(fd, "w") as handle:
+                handle.write(json.dumps(self.data, indent=2, sort_keys=True))
             tmp.replace(self.path)
 
     def azurite_accounts(self) -> dict[str, tuple[str, str]]:
