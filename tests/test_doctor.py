@@ -30,7 +30,9 @@ def test_stopped_azurite_is_reported_with_a_fix(tmp_path):
     record = localcloud.up(config)
     try:
         os.kill(record.azurite_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
         while pid_alive(record.azurite_pid):
+            assert time.monotonic() < deadline, "Azurite outlived SIGKILL by 10 s"
             time.sleep(0.01)
         results = by_name(doctor.findings(lambda: config))
         assert results["local cloud"].status == doctor.FAIL

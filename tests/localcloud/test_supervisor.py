@@ -81,7 +81,9 @@ def test_ports_are_reused_on_restart(state):
 def test_stale_record_is_replaced(state):
     first = localcloud.up(config_for(state))
     os.kill(first.pid, signal.SIGKILL)  # the daemon dies; its Azurite is orphaned
+    deadline = time.monotonic() + 10
     while pid_alive(first.pid):
+        assert time.monotonic() < deadline, "the daemon outlived SIGKILL by 10 s"
         time.sleep(0.01)
     assert localcloud.status(localcloud.StateFolder(state)).state == "stale"
     with pytest.warns(LocalCloudRestarted):
@@ -233,7 +235,9 @@ def test_azurite_failing_to_start_shows_its_log(state):
 def test_cloud_whose_azurite_died_is_restarted(state):
     first = localcloud.up(config_for(state))
     os.kill(first.azurite_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
     while pid_alive(first.azurite_pid):
+        assert time.monotonic() < deadline, "Azurite outlived SIGKILL by 10 s"
         time.sleep(0.01)
     assert localcloud.status(localcloud.StateFolder(state)).state == "stale"
     with pytest.warns(LocalCloudRestarted):
