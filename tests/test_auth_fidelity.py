@@ -241,6 +241,7 @@ def test_default_azure_credential_works_offline(lab, queue):
     assert client.receive_message().content == "via Entra ID"
 
 
+@pytest.mark.usefixtures("lab")  # DefaultAzureCredential finds the identity connect() set up
 def test_token_is_for_storage_audience():
     token = DefaultAzureCredential().get_token("https://storage.azure.com/.default").token
     assert token_claims(token)["aud"] == "https://storage.azure.com"

@@ -7,6 +7,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from labsupport import doctor, localcloud
 from labsupport.config import load_config
 from labsupport.localcloud.azurite import azurite_patched, azurite_script, azurite_version
@@ -25,6 +27,7 @@ def test_healthy_machine(cloud, lab_config):
     assert all(r.status != doctor.FAIL for r in results.values()), results
 
 
+@pytest.mark.cloud
 def test_stopped_azurite_is_reported_with_a_fix(tmp_path):
     config = load_config({"LAB_STATE_DIR": str(tmp_path)}, env_file=False)
     record = localcloud.up(config)

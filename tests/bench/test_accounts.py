@@ -9,6 +9,7 @@ import pytest
 from labsupport.bench.__main__ import main
 
 
+@pytest.mark.cloud
 def test_accounts_prints_the_three_figures(capsys, private_connect):
     assert main(["accounts", "--runs", "1"]) == 0
     out = capsys.readouterr().out.splitlines()

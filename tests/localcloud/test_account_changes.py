@@ -25,6 +25,8 @@ from labsupport.waits import wait_for
 
 from .arm_support import NEW_ACCOUNT, storage_client
 
+pytestmark = pytest.mark.cloud  # every test here needs a local cloud (or an Azurite) running
+
 
 def _azurite(cloud) -> tuple[int, str]:
     """Azurite's pid and its start time (so a reused pid is not taken for the same process)."""

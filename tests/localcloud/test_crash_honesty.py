@@ -20,6 +20,8 @@ from labsupport.localcloud import supervisor
 from labsupport.localcloud.state import pid_alive
 from labsupport.waits import wait_for
 
+pytestmark = pytest.mark.cloud  # every test here starts a local cloud of its own
+
 
 @pytest.fixture
 def config(tmp_path):

@@ -66,6 +66,7 @@ def test_groups_accounts_keys_and_messages_survive_a_restart(arm_env, monkeypatc
         grant.id, grant.role_definition_id, grant.principal_id)
 
 
+@pytest.mark.cloud
 def test_corrupt_state_file_stops_the_start_and_names_the_file(tmp_path):
     state_file = tmp_path / "management.json"
     state_file.write_text('{"version": 1, "subscriptions": ')

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import stat
 
+import pytest
+
 from labsupport import doctor, localcloud
 from labsupport.config import load_config
 
@@ -15,6 +17,7 @@ def mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.cloud
 def test_a_start_makes_an_existing_folder_and_key_file_private(tmp_path):
     state = tmp_path / "state"
     state.mkdir()

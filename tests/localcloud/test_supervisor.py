@@ -54,6 +54,7 @@ def daemons_for(state: Path, program: str = "labsupport.localcloud.daemon") -> l
     return found
 
 
+@pytest.mark.cloud
 def test_up_starts_reuses_and_down_stops(state):
     first = localcloud.up(config_for(state))
     assert pid_alive(first.pid) and pid_alive(first.azurite_pid)
@@ -71,6 +72,7 @@ def test_up_starts_reuses_and_down_stops(state):
     assert localcloud.down(localcloud.StateFolder(state)) is False
 
 
+@pytest.mark.cloud
 def test_ports_are_reused_on_restart(state):
     first = localcloud.up(config_for(state))
     localcloud.down(localcloud.StateFolder(state))
@@ -78,6 +80,7 @@ def test_ports_are_reused_on_restart(state):
     assert second.ports == first.ports
 
 
+@pytest.mark.cloud
 def test_stale_record_is_replaced(state):
     first = localcloud.up(config_for(state))
     os.kill(first.pid, signal.SIGKILL)  # the daemon dies; its Azurite is orphaned
@@ -93,6 +96,7 @@ def test_stale_record_is_replaced(state):
     assert localcloud.status(localcloud.StateFolder(state)).running
 
 
+@pytest.mark.cloud
 def test_record_of_a_vanished_process_is_replaced(state):
     folder = localcloud.StateFolder(state)
     state.mkdir(exist_ok=True)
@@ -105,6 +109,7 @@ def test_record_of_a_vanished_process_is_replaced(state):
     assert record.pid != 999999 and read_record(folder).pid == record.pid
 
 
+@pytest.mark.cloud
 def test_concurrent_starts_end_with_one_cloud(state):
     env = {**os.environ, "LAB_STATE_DIR": str(state)}
     starters = [
@@ -144,6 +149,7 @@ class _ClockThatJumps:
         time.sleep(seconds)
 
 
+@pytest.mark.cloud
 def test_start_that_times_out_leaves_no_process_behind(state, tmp_path_factory, monkeypatch):
     hook = tmp_path_factory.mktemp("hook")
     (hook / "sitecustomize.py").write_text(HANGING_DAEMON)
@@ -220,6 +226,7 @@ def test_missing_node_modules_says_npm_ci(state, monkeypatch, tmp_path_factory):
         localcloud.up(config_for(state))
 
 
+@pytest.mark.cloud
 def test_azurite_failing_to_start_shows_its_log(state):
     folder = localcloud.StateFolder(state)
     localcloud.up(config_for(state))
@@ -232,6 +239,7 @@ def test_azurite_failing_to_start_shows_its_log(state):
     assert "Last lines" in message
 
 
+@pytest.mark.cloud
 def test_cloud_whose_azurite_died_is_restarted(state):
     first = localcloud.up(config_for(state))
     os.kill(first.azurite_pid, signal.SIGKILL)
@@ -260,6 +268,7 @@ def test_a_lock_held_too_long_is_a_lab_error_that_says_what_to_do(state):
     assert str(folder.lock) in message and "python -m labsupport status" in message
 
 
+@pytest.mark.cloud
 def test_a_cloud_whose_ca_bundle_is_gone_is_stale_not_a_crash(state):
     """status() (and so up()) must survive a running record whose CA bundle was removed."""
     record = localcloud.up(config_for(state))
