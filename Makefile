@@ -9,6 +9,14 @@ NODE_STAMP := node_modules/.installed
 TEST_STATE := $(CURDIR)/.lab/test
 BUILD_STATE := $(CURDIR)/.lab/build
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Tests and notebooks run in parallel (pytest-xdist): each worker has local clouds of its
+# own under $(TEST_STATE) (see conftest.py); a notebook's cells stay on one worker. Four
+# workers keep two cores busy while tests wait on visibility timeouts and TTLs.
+TEST_WORKERS ?= 4
+PARALLEL := -n $(TEST_WORKERS) --dist loadscope
+# Stops every local cloud under a state folder (a run that was killed may leave some).
+stop_clouds = for state in $(1) $(1)/*/; do if [ -f $$state/localcloud.json ]; then \
+	LAB_STATE_DIR=$$state $(PY) -m labsupport down >/dev/null; fi; done; true
 
 .PHONY: install browser lab test notebooks down status lint clean
 
@@ -57,11 +65,11 @@ browser:
 	  else echo "Chromium not found: the browser test will be skipped (apt-get install chromium)"; fi; }
 
 test: install browser
-	LAB_STATE_DIR=$(TEST_STATE) $(PY) -m labsupport down >/dev/null
+	@$(call stop_clouds,$(TEST_STATE))
 	rm -rf $(TEST_STATE)
 	$(VENV)/bin/ruff check .
-	LAB_STATE_DIR=$(TEST_STATE) $(PY) -m pytest $(NBVAL) tests notebooks; \
-	  status=$$?; LAB_STATE_DIR=$(TEST_STATE) $(PY) -m labsupport down; exit $$status
+	LAB_STATE_DIR=$(TEST_STATE) $(PY) -m pytest $(PARALLEL) $(NBVAL) tests notebooks; \
+	  status=$$?; $(call stop_clouds,$(TEST_STATE)); exit $$status
 
 notebooks: install
 	LAB_STATE_DIR=$(BUILD_STATE) $(PY) -m labsupport down >/dev/null

@@ -1,4 +1,4 @@
-"""How a test session runs, for tests/ and notebooks/ alike: markers and a guard.
+"""How a test session runs, for tests/ and notebooks/ alike: markers, workers, guards.
 
 - ``cloud`` marks every item that needs the live local cloud (Azurite, the management
   plane, the token endpoint). It is added here, not by hand, to every item that uses a
@@ -6,12 +6,19 @@
   cell and to the browser tests (their kernels connect). A test that starts a cloud
   itself says so with ``pytestmark = pytest.mark.cloud``. ``pytest -m "not cloud"`` runs
   the rest in seconds; a test without the marker that starts a cloud fails and says so.
+- Under pytest-xdist (``-n``) each worker has local clouds of its own, in sub-folders of
+  LAB_STATE_DIR (or of a temporary folder): ``gw0/`` for the tests' fixtures and
+  ``gw0-notebooks/`` for the kernels nbval starts, so a notebook (13 deletes the lab's
+  resource group) never pulls resources from under a test. Each worker stops its clouds
+  when it ends. A notebook's cells stay together on one worker (``--dist loadscope``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,7 +32,40 @@ CLOUD_FOLDERS = ("notebooks", "tests/browser")
 BROWSER_TIMEOUT = 300
 
 ROOT = Path(__file__).resolve().parent
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", … in an xdist worker
 POPEN = subprocess.Popen
+_owned: list[Path] = []  # state folders this process made: stopped at its end
+_temporary: list[Path] = []  # and removed, if made in a temporary folder
+
+
+def _worker_folders() -> tuple[Path, Path]:
+    """This worker's state folders: (tests, notebooks)."""
+    base = os.environ.get("LAB_STATE_DIR")
+    if not base:
+        base = tempfile.mkdtemp(prefix=f"queuelab-test-{WORKER}-")
+        _temporary.append(Path(base))
+    tests, notebooks = Path(base) / WORKER, Path(base) / f"{WORKER}-notebooks"
+    _owned.extend([tests, notebooks])
+    return tests, notebooks
+
+
+if WORKER:
+    _tests_state, _notebooks_state = _worker_folders()
+    os.environ["LAB_STATE_DIR"] = str(_tests_state)
+else:
+    _notebooks_state = None
+
+
+def pytest_unconfigure(config):
+    if not _owned:
+        return
+    from labsupport import localcloud
+
+    for folder in _owned:
+        if folder.exists():
+            localcloud.down(localcloud.StateFolder(folder))
+    for folder in _temporary:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _under(item, folder: str) -> bool:
@@ -40,6 +80,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.cloud)
         if _under(item, "tests/browser") and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(BROWSER_TIMEOUT))
+
+
+def _is_notebook_cell(item) -> bool:
+    return Path(str(item.path)).suffix == ".ipynb"
 
 
 class _NoCloudPopen(POPEN):
@@ -58,11 +102,16 @@ class _NoCloudPopen(POPEN):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    """Items without the ``cloud`` marker start no local cloud (setup, call, teardown)."""
-    if item.get_closest_marker("cloud"):
-        return (yield)
-    subprocess.Popen = _NoCloudPopen
+    """Notebook kernels see the worker's notebook cloud; untagged items start no cloud."""
+    saved = os.environ.get("LAB_STATE_DIR")
+    guarded = not item.get_closest_marker("cloud")
+    if _notebooks_state is not None and _is_notebook_cell(item):
+        os.environ["LAB_STATE_DIR"] = str(_notebooks_state)  # nbval starts the kernel now
+    if guarded:
+        subprocess.Popen = _NoCloudPopen
     try:
         return (yield)
     finally:
         subprocess.Popen = POPEN
+        if saved is not None:
+            os.environ["LAB_STATE_DIR"] = saved
