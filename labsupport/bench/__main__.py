@@ -9,6 +9,8 @@ import sys
 COMMANDS = {
     "accounts": ("labsupport.bench.accounts",
                  "time until a new account or key works in Azurite (no restart)"),
+    "fault-injection": ("labsupport.bench.fault_injection",
+                        "kill -9 idempotent consumers mid-batch; count lost and doubled"),
     "startup": ("labsupport.bench.startup",
                 "local cloud cold start to the first queue call; --nbval times the lab"),
     "throughput": ("labsupport.bench.throughput",
@@ -18,7 +20,7 @@ COMMANDS = {
 
 def usage() -> str:
     lines = ["usage: python -m labsupport.bench <name> [options]", "", "benchmarks:"]
-    lines += [f"  {name:<12} {summary}" for name, (_, summary) in COMMANDS.items()]
+    lines += [f"  {name:<16} {summary}" for name, (_, summary) in COMMANDS.items()]
     return "\n".join(lines)
 
 

@@ -34,7 +34,7 @@ length), so with the default N the consume figures include that; the notebook's 
 hardly does.
 
 Prints a table and the ratios, and saves the samples and the table as CSV under
-``bench/results/``. It asserts no speed.
+``bench-results/``. It asserts no speed.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ from azure.storage.queue import QueueClient
 from azure.storage.queue.aio import QueueClient as AsyncQueueClient
 
 from ..errors import LabError
-from ..paths import project_root
 from ..progress import progress
+from . import results_folder
 from .rawqueue import BearerAuthorization, RawQueue
 
 MESSAGE_BYTES = 1024
@@ -403,7 +403,7 @@ class Results:
         """Write the summary table and the raw samples; return the summary's path."""
         import pandas as pd
 
-        folder = folder or project_root() / "bench" / "results"
+        folder = folder or results_folder()
         folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         summary = folder / f"throughput-{stamp}.csv"
@@ -650,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per mode (median reported)")
     parser.add_argument("--modes", nargs="+", choices=list(MODES_BY_KEY), metavar="MODE",
                         help=f"a subset of: {', '.join(MODES_BY_KEY)}")
-    parser.add_argument("--no-csv", action="store_true", help="do not save bench/results/*.csv")
+    parser.add_argument("--no-csv", action="store_true", help="do not save bench-results/*.csv")
     args = parser.parse_args(argv)
     if args.messages < 1 or args.runs < 1:
         parser.error("--messages and --runs must be at least 1")

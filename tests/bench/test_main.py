@@ -11,7 +11,7 @@ from labsupport.bench.__main__ import main
 
 def test_without_a_name_it_lists_the_benchmarks(capsys):
     assert main([]) == 2
-    assert "  throughput   messages/s per way of calling the SDK" in capsys.readouterr().out
+    assert "  throughput       messages/s per way of calling the SDK" in capsys.readouterr().out
 
 
 def test_an_unknown_benchmark_is_named_with_the_choices(capsys):
@@ -22,7 +22,7 @@ def test_an_unknown_benchmark_is_named_with_the_choices(capsys):
 def test_throughput_prints_the_table_and_ratios_and_saves_csv(lab, monkeypatch, capsys,
                                                               tmp_path):
     monkeypatch.setattr(labsupport, "connect", lambda topic, quiet: lab)
-    monkeypatch.setattr(throughput, "project_root", lambda: tmp_path)
+    monkeypatch.setattr(throughput, "results_folder", lambda: tmp_path / "results")
     assert main(["throughput", "--messages", "20", "--runs", "1", "--modes", "send-sync",
                  "send-async-64", "send-raw", "consume-one-by-one", "consume-async"]) == 0
     out = capsys.readouterr().out
@@ -31,7 +31,7 @@ def test_throughput_prints_the_table_and_ratios_and_saves_csv(lab, monkeypatch, 
     assert "  recommended send (async, 64) / floor" in out
     assert "  recommended consume (async) / naive (one by one)" in out
     assert out.rstrip().endswith(".csv")
-    assert len(list((tmp_path / "bench" / "results").glob("throughput-*.csv"))) == 2
+    assert len(list((tmp_path / "results").glob("throughput-*.csv"))) == 2
 
 
 def test_bad_arguments_are_refused_before_connecting(capsys):

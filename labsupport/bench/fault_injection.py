@@ -1,6 +1,7 @@
 """Fault injection: kill idempotent consumers with SIGKILL mid-batch, then count what survived.
 
-    python bench/fault_injection.py [--messages 200] [--poison 2] [--kills 5] [--workers 3]
+    python -m labsupport.bench fault-injection [--messages 200] [--poison 2] [--kills 5]
+                                               [--workers 3]
 
 Sends N orders (plus a few "poison" orders that always fail) to a fresh queue and starts
 worker *processes* that consume them with the lab's patterns: the SQLite dedup store
@@ -12,7 +13,7 @@ K times. The leases of the dead worker's messages run out and the messages come 
 
 At the end it prints: messages sent, effects applied, duplicate deliveries suppressed,
 messages poisoned, and messages lost. The target: lost = 0 and effects = N exactly.
-These are figures, not a test; tests/test_fault_injection.py runs a tiny version.
+These are figures, not a test; tests/bench/test_fault_injection.py runs a tiny version.
 
 Uses the local cloud (or Azure) through ``labsupport.connect()``, like the notebooks.
 """
@@ -35,10 +36,11 @@ from pathlib import Path
 from azure.identity import DefaultAzureCredential
 from azure.storage.queue import QueueClient, QueueServiceClient
 
-from labsupport.patterns.idempotent import DedupStore
-from labsupport.patterns.poison import poison_queue_name, process_or_poison
+from ..patterns.idempotent import DedupStore
+from ..patterns.poison import poison_queue_name, process_or_poison
 
 ACCOUNT_URL_ENV = "FAULT_INJECTION_ACCOUNT_URL"  # workers sign in with DefaultAzureCredential
+WORKER_MODULE = "labsupport.bench.fault_injection"  # a worker is `python -m` this, --worker
 MID_BATCH = "mid-batch"
 
 
@@ -179,7 +181,7 @@ def run(lab, *, messages: int = 200, poison: int = 2, kills: int = 5, workers: i
                 queue.send_message(json.dumps(body))
 
             env = dict(os.environ, **{ACCOUNT_URL_ENV: lab.account_url})
-            pool = Workers([sys.executable, str(Path(__file__).resolve()), "--worker",
+            pool = Workers([sys.executable, "-m", WORKER_MODULE, "--worker",
                             "--queue", name, "--db", db_path, "--lease", str(lease),
                             "--batch", str(batch)], env)
             pool.start(workers)
@@ -227,7 +229,8 @@ def run(lab, *, messages: int = 200, poison: int = 2, kills: int = 5, workers: i
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m labsupport.bench fault-injection",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200, help="orders to send (N)")
     parser.add_argument("--poison", type=int, default=2, help="orders that always fail")
     parser.add_argument("--kills", type=int, default=5, help="workers to kill -9 (K)")
@@ -242,9 +245,9 @@ def main(argv: list[str] | None = None) -> int:
         worker(args.queue, args.db, args.lease, args.batch)
         return 0
 
-    import labsupport
+    from .. import connect
 
-    lab = labsupport.connect("fault-injection", quiet=True)
+    lab = connect("fault-injection", quiet=True)
     print(f"fault injection: {args.messages} orders + {args.poison} poison, {args.workers} "
           f"worker processes, {args.kills} × kill -9 mid-batch, {args.lease} s lease", flush=True)
     report = run(lab, messages=args.messages, poison=args.poison, kills=args.kills,
