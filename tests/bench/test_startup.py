@@ -1,0 +1,44 @@
+"""``python -m labsupport.bench startup``: what --nbval runs, and how a figure is reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from labsupport.bench import startup
+from labsupport.bench.__main__ import main
+
+
+def test_the_lab_is_timed_as_make_test_runs_it(tmp_path):
+    command = startup.nbval_command([Path("notebooks/03_x.ipynb")], 4, tmp_path / "r.xml")
+    assert command[command.index("-n") + 1] == "4"
+    assert command[command.index("--dist") + 1] == "loadscope", "a notebook on one worker"
+    assert {"--nbval", "--nbval-current-env", "--nbval-sanitize-with"} <= set(command)
+    assert command[-1] == "notebooks/03_x.ipynb"
+
+
+def test_the_suite_is_make_test_on_a_state_folder_of_its_own(tmp_path):
+    assert startup.suite_command(3, tmp_path) == [
+        "make", "--no-print-directory", "test", f"TEST_STATE={tmp_path}", "TEST_WORKERS=3"]
+
+
+def test_the_makefile_takes_the_variables_the_benchmark_sets():
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert f"TEST_WORKERS ?= {startup.WORKERS}" in makefile, "the same default as make test"
+    assert "TEST_STATE :=" in makefile
+    assert "-n $(TEST_WORKERS) --dist loadscope" in makefile
+
+
+def test_a_figure_says_its_target_and_the_load_around_it():
+    assert startup.verdict(24.04, 30, True) == "   24.0 s  passed (target ≤ 30 s: met)"
+    assert startup.verdict(31.0, 30, False) == "   31.0 s  FAILED (target ≤ 30 s: NOT met)"
+    line = startup.load_line((1.5, 1.0, 1.0), (2.25, 1.0, 1.0))
+    assert line.startswith("load average 1.50 → 2.25 on ") and line.endswith(" cores")
+
+
+def test_bad_arguments_are_refused_before_anything_starts(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["startup", "--workers", "0"])
+    assert exit_.value.code == 2
+    assert "--runs and --workers must be at least 1" in capsys.readouterr().err
