@@ -10,9 +10,10 @@ TEST_STATE := $(CURDIR)/.lab/test
 BUILD_STATE := $(CURDIR)/.lab/build
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # Tests and notebooks run in parallel (pytest-xdist): each worker has local clouds of its
-# own under $(TEST_STATE) (see conftest.py); a notebook's cells stay on one worker. Four
-# workers keep two cores busy while tests wait on visibility timeouts and TTLs.
-TEST_WORKERS ?= 4
+# own under $(TEST_STATE) (see conftest.py); a notebook's cells stay on one worker. Three
+# workers keep two cores busy while tests wait on visibility timeouts and TTLs; a fourth
+# added ~15% CPU and no speed (python -m labsupport.bench startup --nbval --workers N).
+TEST_WORKERS ?= 3
 PARALLEL := -n $(TEST_WORKERS) --dist loadscope
 # Stops every local cloud under a state folder (a run that was killed may leave some).
 stop_clouds = for state in $(1) $(1)/*/; do if [ -f $$state/localcloud.json ]; then \

@@ -73,7 +73,7 @@ def measure_starts(runs: int) -> None:
 
 
 #: pytest-xdist workers, as in the Makefile (TEST_WORKERS).
-WORKERS = 4
+WORKERS = 3
 NBVAL_TARGET, SUITE_TARGET = 30.0, 120.0
 
 
