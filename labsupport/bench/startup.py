@@ -2,7 +2,7 @@
 
     python -m labsupport.bench startup                  # cold/warm start, median of 3
     python -m labsupport.bench startup --nbval          # also the whole lab and make test
-    python -m labsupport.bench startup --nbval --workers 3
+    python -m labsupport.bench startup --nbval --workers 4   # another worker count
 
 ``--nbval`` times two runs, each as ``make test`` runs it (pytest-xdist, ``--dist
 loadscope``, a local cloud per worker): strict nbval over every notebook, then ``make test``
