@@ -23,6 +23,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.storage.queue import QueueClient
 
 from .errors import LabError, first_line
+from .patterns.error_codes import error_code
 from .redact import redact
 
 STORAGE_AUDIENCE = "https://storage.azure.com"
@@ -317,14 +318,6 @@ def access_table(results: dict[str, str | None]) -> str:
 
 
 # ----------------------------------------------------------------------------- explaining
-
-
-def error_code(error: HttpResponseError) -> str:
-    """The service's error code as sent in the ``x-ms-error-code`` header."""
-    response = getattr(error, "response", None)
-    code = response.headers.get("x-ms-error-code") if response is not None else None
-    code = code or getattr(error, "error_code", None) or ""
-    return getattr(code, "value", code)
 
 
 def _detail(error: HttpResponseError) -> str:

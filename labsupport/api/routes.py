@@ -20,7 +20,8 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from ..patterns.leases import error_code, is_stale_lease
+from ..patterns.error_codes import error_code
+from ..patterns.leases import is_stale_lease
 from .bodies import StrictJsonRoute, message_text
 from .errors import ApiError, from_storage
 from .models import (

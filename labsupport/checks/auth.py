@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from azure.core.exceptions import HttpResponseError
 from azure.storage.queue import QueueClient, QueueServiceClient
 
-from ..auth import AuthError, error_code, probe_queue_access, sas_info
+from ..auth import AuthError, probe_queue_access, sas_info
+from ..patterns.error_codes import error_code
 from . import Result, report
 
 EXTRAS = {
