@@ -20,6 +20,7 @@ when nothing names a code. It needs the standard library only: copy it as it is.
 
 from __future__ import annotations
 
+import codecs
 import json
 import xml.etree.ElementTree as ElementTree
 
@@ -53,7 +54,7 @@ def _from_header(response) -> str:
 def _from_body(response) -> str:
     if response is None or (getattr(response, "status_code", None) or 400) < 400:
         return ""
-    body = _body(response).strip()
+    body = _body(response).removeprefix(codecs.BOM_UTF8).strip()  # XML may start with a BOM
     if body.startswith(b"<"):
         return _xml_code(body)
     if body.startswith(b"{"):

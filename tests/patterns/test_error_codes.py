@@ -80,6 +80,8 @@ def test_then_the_sdks_code():
 def test_then_the_xml_or_json_body():
     assert error_code(HttpResponseError(response=response(404, xml_error("QueueNotFound"),
                                                           XML))) == "QueueNotFound"
+    with_bom = b"\xef\xbb\xbf" + xml_error("MessageNotFound")  # a byte order mark first
+    assert error_code(HttpResponseError(response=response(404, with_bom))) == "MessageNotFound"
     arm = b'{"error": {"code": "ResourceGroupNotFound", "message": "Not here."}}'
     answer = response(404, arm, {"Content-Type": "application/json"})
     assert error_code(ResourceNotFoundError(response=answer)) == "ResourceGroupNotFound"
