@@ -8,18 +8,15 @@ sent (URL with the SAS, ``Authorization`` header) and the answer we scripted (st
 from __future__ import annotations
 
 import base64
-import io
 from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
 import jwt
 import pytest
-import requests
-import urllib3
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import HttpResponseError
-from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.queue import QueueClient
+from offline_http import scripted_transport
 
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 AZURE = "https://acct.queue.core.windows.net"
@@ -30,19 +27,6 @@ MESSAGES = {
     "de": "Diese Anforderung ist nicht berechtigt, diesen Vorgang auszuführen.",
     "changed": "Access denied (wording changed in a new service version).",
 }
-
-
-class Scripted(requests.adapters.HTTPAdapter):
-    def __init__(self, status: int, body: bytes, headers: dict[str, str]):
-        super().__init__()
-        self.answer = status, body, headers
-
-    def send(self, request, **kwargs):
-        status, body, headers = self.answer
-        raw = urllib3.HTTPResponse(body=io.BytesIO(body), status=status, preload_content=False,
-                                   headers={"Content-Length": str(len(body)),
-                                            "Content-Type": "application/xml", **headers})
-        return self.build_response(request, raw)
 
 
 def body(code: str, message: str, detail: str | None = None) -> bytes:
@@ -84,11 +68,10 @@ def refusal(status: int, code: str, *, credential, operation: str = "receive",
             queue: str = "orders", endpoint: str = AZURE, language: str = "en",
             detail: str | None = None) -> HttpResponseError:
     """Run ``operation`` with ``credential`` against a service that refuses it."""
-    session = requests.Session()
-    session.mount("https://", Scripted(status, body(code, MESSAGES[language], detail),
-                                       {"x-ms-error-code": code}))
-    client = QueueClient(endpoint, queue, credential=credential,
-                         transport=RequestsTransport(session=session, session_owner=False))
+    answer = (status, body(code, MESSAGES[language], detail),
+              {"Content-Type": "application/xml", "x-ms-error-code": code})
+    transport, _ = scripted_transport(lambda request: answer)
+    client = QueueClient(endpoint, queue, credential=credential, transport=transport)
     calls = {
         "send": lambda: client.send_message("m"),
         "peek": lambda: client.peek_messages(),

@@ -6,18 +6,15 @@ Responses are real azure-core responses, answered offline by a scripted transpor
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
 import pytest
-import requests
-import urllib3
 from azure.core import PipelineClient
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest
 from azure.storage.queue import QueueClient, StorageErrorCode
+from offline_http import scripted_transport
 
 from labsupport.patterns.error_codes import error_code
 from labsupport.patterns.leases import is_stale_lease
@@ -31,24 +28,9 @@ def xml_error(code: str, message: str = "The specified queue does not exist.") -
             f"<Message>{message}</Message></Error>").encode()
 
 
-class Scripted(requests.adapters.HTTPAdapter):
-    """Answers every request with one scripted response, offline."""
-
-    def __init__(self, status: int, body: bytes, headers: dict[str, str]):
-        super().__init__()
-        self.answer = status, body, headers
-
-    def send(self, request, **kwargs):
-        status, body, headers = self.answer
-        raw = urllib3.HTTPResponse(body=io.BytesIO(body), status=status, preload_content=False,
-                                   headers={"Content-Length": str(len(body)), **headers})
-        return self.build_response(request, raw)
-
-
 def transport(status: int, body: bytes = b"", headers: dict[str, str] | None = None):
-    session = requests.Session()
-    session.mount("https://", Scripted(status, body, headers or {}))
-    return RequestsTransport(session=session, session_owner=False)
+    """A transport that answers every request with one scripted response, offline."""
+    return scripted_transport(lambda request: (status, body, headers or {}))[0]
 
 
 def response(status: int, body: bytes = b"", headers: dict[str, str] | None = None):
