@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from .errors import ArmError
 
-log = logging.getLogger("labsupport.localcloud.management")
+log = logging.getLogger("localcloud.management")
 POLL_WAIT = 10.0  # seconds a poll waits for the work before answering 202 again
 KEEP = 3600.0  # seconds a finished operation can still be polled
 

@@ -9,11 +9,12 @@ from azure.core.credentials import AzureNamedKeyCredential
 from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
 from azure.storage.queue import QueueClient
 
-from labsupport import localcloud
+import localcloud
+from labsupport import local
 from labsupport.config import load_config
 from labsupport.errors import LocalCloudError
-from labsupport.localcloud.management import StoreError, load_store
-from labsupport.localcloud.management.store import ManagementStore
+from localcloud.management import StoreError, load_store
+from localcloud.management.store import ManagementStore
 
 from .arm_support import (
     NEW_ACCOUNT,
@@ -72,9 +73,9 @@ def test_corrupt_state_file_stops_the_start_and_names_the_file(tmp_path):
     config = load_config({"LAB_STATE_DIR": str(tmp_path)}, env_file=False)
     try:
         with pytest.raises(LocalCloudError) as caught:
-            localcloud.up(config)
+            local.up(config)
     finally:
-        localcloud.down(localcloud.StateFolder(tmp_path))
+        localcloud.stop(tmp_path)
     assert str(state_file) in str(caught.value)
     assert "corrupt" in str(caught.value)
     assert state_file.read_text() == '{"version": 1, "subscriptions": ', "never reset"

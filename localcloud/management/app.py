@@ -34,7 +34,7 @@ from .errors import ArmError, no_route
 from .routing import ArmRouter, Services
 from .store import ManagementStore
 
-log = logging.getLogger("labsupport.localcloud.management")
+log = logging.getLogger("localcloud.management")
 ARM_AUDIENCES = ("https://management.azure.com/", "https://management.core.windows.net/")
 CHALLENGE = 'Bearer authorization_uri="local", error="invalid_token"'
 OPEN_PATHS = ("/healthz", identity.PATH)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from ..errors import LocalCloudError
 from .azurite import Azurite, port_accepts
+from .errors import LocalCloudError
 from .state import StateFolder
 from .tokens import TokenService
 

@@ -14,7 +14,8 @@ from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.storage import StorageManagementClient
 
-from labsupport import localcloud
+import localcloud
+from labsupport import local
 from labsupport.config import LabConfig
 
 # Variables that would make DefaultAzureCredential pick another identity than the
@@ -53,8 +54,8 @@ class LocalCloud:
 
     def restart(self) -> None:
         """Stop and start again with the same state folder (and, if free, the same ports)."""
-        localcloud.down(self.folder)
-        self.record = localcloud.up(self.config)
+        localcloud.stop(self.folder)
+        self.record = local.up(self.config)
 
     def token(self) -> str:
         """A management token from the identity endpoint, as DefaultAzureCredential gets it."""

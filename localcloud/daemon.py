@@ -1,6 +1,6 @@
 """The local cloud process: Azurite plus the HTTPS management plane, until SIGTERM.
 
-Started detached by :mod:`labsupport.localcloud.supervisor`; writes its record to the
+Started detached by :func:`localcloud.start`; writes its record to the
 state folder once every port answers and removes it when it stops.
 """
 
@@ -18,25 +18,26 @@ from pathlib import Path
 
 import uvicorn
 
-from ..errors import LabError
 from .azurite import Azurite
 from .certs import ensure_certificates
 from .cloud import Cloud
+from .errors import LocalCloudError
 from .management import StoreError, create_app, load_store
 from .state import Record, StateFolder, read_record, write_record
 from .tokens import TokenService, new_signing_key
 
-log = logging.getLogger("labsupport.localcloud")
+log = logging.getLogger("localcloud")
 
 
-def build_cloud(folder: StateFolder, ports: dict[str, int]) -> tuple[Cloud, object]:
+def build_cloud(folder: StateFolder, ports: dict[str, int],
+                node_project: Path | None = None) -> tuple[Cloud, object]:
     certs = ensure_certificates(folder.root / "tls")
     os.environ["SSL_CERT_FILE"] = str(certs.bundle)
     os.environ["REQUESTS_CA_BUNDLE"] = str(certs.bundle)
     store = load_store(folder.management_state)
     tokens = TokenService(folder.secret("token-signing-key", new_signing_key))
     header = folder.secret("identity-header", new_signing_key)
-    cloud = Cloud(folder, ports, Azurite(folder, ports), tokens, header)
+    cloud = Cloud(folder, ports, Azurite(folder, ports, node_project), tokens, header)
     return cloud, store
 
 
@@ -70,14 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--state-dir", required=True, type=Path)
     parser.add_argument("--ports", required=True, type=json.loads)
+    parser.add_argument("--node-project", type=Path, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("azure").setLevel(logging.WARNING)
     folder = StateFolder(args.state_dir)
     try:
-        cloud, store = build_cloud(folder, args.ports)
-    except (LabError, StoreError) as exc:
+        cloud, store = build_cloud(folder, args.ports, args.node_project)
+    except (LocalCloudError, StoreError) as exc:
         log.error("%s", exc)
         return 1
     # uvicorn re-raises the SIGTERM it handled once it has stopped serving; this handler
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         cloud.azurite.start(store.azurite_accounts())
         cloud.accounts = store.azurite_accounts()
         asyncio.run(serve(cloud, store))
-    except LabError as exc:
+    except LocalCloudError as exc:
         log.error("%s", exc)
         return 1
     finally:

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import LocalCloudError
 from .certs import Certificates, certificate_paths
+from .errors import LocalCloudError
 
 FOLDER_MODE = 0o700
 SECRET_FILE_MODE = 0o600
@@ -36,6 +36,11 @@ class StateFolder:
     @property
     def lock(self) -> Path:
         return self.root / "localcloud.lock"
+
+    @property
+    def ports(self) -> Path:
+        """The ports the last cloud listened on (kept after it stops)."""
+        return self.root / "ports.json"
 
     @property
     def azurite_data(self) -> Path:
@@ -117,6 +122,11 @@ class StateFolder:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def state_folder(where: StateFolder | os.PathLike | str) -> StateFolder:
+    """``where`` as a StateFolder (a path names the folder's root)."""
+    return where if isinstance(where, StateFolder) else StateFolder(Path(where))
 
 
 @dataclass

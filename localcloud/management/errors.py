@@ -58,4 +58,4 @@ def no_route(request: Request) -> ArmError:
                     f"The local management plane has no route for {request.method} "
                     f"{request.url.path}. It implements resource groups, storage accounts, "
                     f"queues, role assignments and built-in role definitions (see "
-                    f"labsupport/localcloud/management).")
+                    f"localcloud/management).")

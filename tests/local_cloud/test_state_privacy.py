@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import stat
 
-from labsupport import doctor, localcloud
+import localcloud
+from labsupport import doctor, local
 from labsupport.config import load_config
 
 from .arm_support import resource_client
@@ -23,13 +24,13 @@ def test_a_start_makes_an_existing_folder_and_key_file_private(tmp_path):
     folder.management_state.write_text(json.dumps({"version": 1, "subscriptions": {}}))
     folder.management_state.chmod(0o644)
     config = load_config({"LAB_STATE_DIR": str(state)}, env_file=False)
-    localcloud.up(config)
+    local.up(config)
     try:
         assert mode(state) == 0o700, f"state folder is {mode(state):04o}"
         assert mode(folder.management_state) == 0o600
         assert folder.exposed() == []
     finally:
-        localcloud.down(folder)
+        localcloud.stop(folder)
 
 
 def test_management_json_is_written_private(arm_env, shared_account):

@@ -1,5 +1,9 @@
 """Start, find and stop the local cloud from any process (notebook, CLI, tests).
 
+The contract: :func:`start` takes a state folder and the ports to listen on (or a
+function that picks them); :func:`stop`, :func:`status` and :func:`client_environment`
+take the state folder. Callers map their own settings onto these; nothing here knows them.
+
 The cloud runs detached so it outlives kernel restarts and is shared by every notebook.
 A lock in the state folder makes concurrent starters end with one cloud; a record left
 by a dead cloud is detected and replaced.
@@ -12,7 +16,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -20,18 +23,21 @@ import time
 import urllib.error
 import urllib.request
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import PORT_SETTINGS, LabConfig
-from ..errors import LocalCloudError, LocalCloudRestarted, PortInUseError
-from .azurite import SERVICES, find_azurite, find_node, log_tail, port_is_free
+from .azurite import SERVICES, find_azurite, find_node, log_tail
 from .certs import ensure_certificates
-from .state import Record, StateFolder, pid_alive, read_record
+from .constants import SUBSCRIPTION_ID
+from .errors import LocalCloudError, LocalCloudRestarted
+from .state import Record, StateFolder, pid_alive, read_record, state_folder
 
-PORTS_FILE = "ports.json"
 ALL_SERVICES = (*SERVICES, "management")
 START_TIMEOUT = 60.0
+#: The ports to listen on (service -> port for every name in ALL_SERVICES), or a function
+#: that picks them, given the ports the last cloud of this folder used (maybe none).
+Ports = Mapping[str, int] | Callable[[dict[str, int]], Mapping[str, int]]
 
 
 @dataclass
@@ -103,7 +109,7 @@ def health(record: Record, timeout: float = 2.0, patience: float = 15.0) -> tupl
     what is wrong.
 
     A probe that times out is repeated with ``patience`` before the cloud is judged dead:
-    a stale verdict makes ``up()`` replace a cloud other notebooks may be using.
+    a stale verdict makes ``start()`` replace a cloud other notebooks may be using.
     """
     answer, problem = _probe(record, timeout)
     if answer is None:
@@ -116,7 +122,9 @@ def healthy(record: Record, timeout: float = 2.0, patience: float = 15.0) -> boo
     return health(record, timeout, patience)[0]
 
 
-def status(folder: StateFolder) -> Status:
+def status(folder: StateFolder | os.PathLike | str) -> Status:
+    """Whether the cloud of this state folder runs, is stopped, or is stale (and why)."""
+    folder = state_folder(folder)
     record = read_record(folder)
     if record is None:
         return Status("stopped", None, folder)
@@ -166,59 +174,57 @@ def _clear_stale(folder: StateFolder, record: Record | None) -> None:
     folder.record.unlink(missing_ok=True)
 
 
-def choose_ports(config: LabConfig, folder: StateFolder) -> dict[str, int]:
-    """Configured ports (which must be free), else last run's ports if free, else new ones."""
-    previous = {}
+def last_ports(folder: StateFolder) -> dict[str, int]:
+    """The ports the last cloud of this folder listened on ({} if none is known)."""
     with contextlib.suppress(OSError, ValueError):
-        previous = json.loads((folder.root / PORTS_FILE).read_text())
-    chosen: dict[str, int] = {}
-    for service in ALL_SERVICES:
-        port = config.ports.get(service)
-        if port is not None:
-            if not port_is_free(port):
-                raise PortInUseError(
-                    f"Port {port} ({PORT_SETTINGS[service]}) is already in use by another "
-                    f"program. Stop that program, choose another port in lab.env, or unset "
-                    f"{PORT_SETTINGS[service]} to let the lab pick a free one."
-                )
-        else:
-            port = previous.get(service)
-            if not (isinstance(port, int) and port not in chosen.values() and port_is_free(port)):
-                port = _free_port(set(chosen.values()))
-        chosen[service] = port
-    (folder.root / PORTS_FILE).write_text(json.dumps(chosen))
+        ports = json.loads(folder.ports.read_text())
+        if isinstance(ports, dict):
+            return {k: v for k, v in ports.items() if isinstance(v, int)}
+    return {}
+
+
+def _ports_to_use(ports: Ports, folder: StateFolder) -> dict[str, int]:
+    chosen = dict(ports(last_ports(folder)) if callable(ports) else ports)
+    missing = [s for s in ALL_SERVICES if not isinstance(chosen.get(s), int)]
+    if missing:
+        raise ValueError(f"start() needs a port for each of {', '.join(ALL_SERVICES)}; "
+                         f"none given for {', '.join(missing)}.")
+    folder.ports.write_text(json.dumps(chosen))
     return chosen
 
 
-def _free_port(avoid: set[int]) -> int:
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port not in avoid:
-            return port
+def start(folder: StateFolder | os.PathLike | str, ports: Ports, *,
+          node_project: Path | None = None, timeout: float = START_TIMEOUT,
+          on_restart: Callable[[str], None] | None = None) -> Record:
+    """Ensure the local cloud of this state folder runs; return its record.
 
-
-def up(config: LabConfig, timeout: float = START_TIMEOUT) -> Record:
-    """Ensure the local cloud for ``config.state_dir`` runs; return its record."""
-    folder = StateFolder(config.state_dir)
+    ``ports`` is used only when a cloud has to be started (a running one keeps its
+    ports); a function is called under the start lock with :func:`last_ports`.
+    ``node_project`` is the folder whose ``node_modules`` holds Azurite (default: see
+    :func:`localcloud.azurite.node_project`). When a cloud that had stopped working is
+    replaced, ``on_restart`` gets a sentence saying so; without it that sentence is a
+    :class:`LocalCloudRestarted` warning.
+    """
+    folder = state_folder(folder)
     with folder.locked():
         current = status(folder)
         if current.running:
             return current.record
         find_node()  # needed to start Azurite, not to use a cloud that runs
-        find_azurite()
+        find_azurite(node_project)
         _clear_stale(folder, current.record)
         ensure_certificates(folder.root / "tls")
-        ports = choose_ports(config, folder)
+        chosen = _ports_to_use(ports, folder)
         folder.logs.mkdir(parents=True, exist_ok=True)
         log_path = folder.logs / "localcloud.log"
         _keep_previous(log_path)
+        command = [sys.executable, "-m", "localcloud.daemon",
+                   "--state-dir", str(folder.root), "--ports", json.dumps(chosen)]
+        if node_project is not None:
+            command += ["--node-project", str(node_project)]
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "labsupport.localcloud.daemon",
-                 "--state-dir", str(folder.root), "--ports", json.dumps(ports)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, cwd=folder.root, env=_daemon_environment(),
             )
         deadline = time.monotonic() + timeout
@@ -226,7 +232,7 @@ def up(config: LabConfig, timeout: float = START_TIMEOUT) -> Record:
             record = read_record(folder)
             if record and record.pid == process.pid:
                 if current.state == "stale":
-                    _say_restarted(current.problem)
+                    _say_restarted(current.problem, on_restart)
                 return record
             if process.poll() is not None:
                 raise LocalCloudError(
@@ -248,15 +254,19 @@ def _keep_previous(log: Path) -> None:
         log.replace(log.with_name(log.name + ".1"))
 
 
-def _say_restarted(problem: str) -> None:
-    """Warn (LocalCloudRestarted) in the caller's code outside labsupport, e.g. the
-    notebook cell that called ``connect()``: a crash must not be recovered silently."""
+def _say_restarted(problem: str, on_restart: Callable[[str], None] | None) -> None:
+    """Tell the caller that a cloud that had stopped working was replaced: a crash must
+    not be recovered silently. Without ``on_restart``, warn (LocalCloudRestarted) in the
+    first caller outside this package."""
     message = (
         f"The local cloud had stopped working ({problem or 'it did not answer'}) and was "
         f"restarted. Messages written in the last few seconds before it stopped may be lost "
         f"(Azurite saves its queues to disk every 5 s)."
     )
-    package = str(Path(__file__).resolve().parents[1])
+    if on_restart is not None:
+        on_restart(message)
+        return
+    package = str(Path(__file__).resolve().parent)
     frame, level = sys._getframe(1), 2  # level 1 is this function, 2 its caller
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame, level = frame.f_back, level + 1
@@ -275,8 +285,9 @@ def _kill_group(process: subprocess.Popen, folder: StateFolder) -> None:
         folder.record.unlink(missing_ok=True)
 
 
-def down(folder: StateFolder) -> bool:
-    """Stop the local cloud if it runs; True if something was stopped."""
+def stop(folder: StateFolder | os.PathLike | str) -> bool:
+    """Stop the local cloud of this state folder if it runs; True if something was stopped."""
+    folder = state_folder(folder)
     with folder.locked():
         record = read_record(folder)
         if record is None:
@@ -290,14 +301,16 @@ def _daemon_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in drop}
 
 
-def client_environment(folder: StateFolder, record: Record) -> dict[str, str]:
-    """Variables that let unchanged Azure SDK code use this local cloud as it would Azure."""
-    from ..config import LOCAL_SUBSCRIPTION_ID
+def client_environment(folder: StateFolder | os.PathLike | str, record: Record,
+                       subscription_id: str = SUBSCRIPTION_ID) -> dict[str, str]:
+    """Variables that let unchanged Azure SDK code use this local cloud as it would Azure
+    (``subscription_id``: the one clients should use; the cloud serves any)."""
     from .tokens import new_signing_key
 
+    folder = state_folder(folder)
     endpoints = record.endpoints()
     return {
-        "AZURE_SUBSCRIPTION_ID": LOCAL_SUBSCRIPTION_ID,
+        "AZURE_SUBSCRIPTION_ID": subscription_id,
         "LAB_MANAGEMENT_ENDPOINT": endpoints["management"],
         "REQUESTS_CA_BUNDLE": record.ca_bundle,
         "SSL_CERT_FILE": record.ca_bundle,

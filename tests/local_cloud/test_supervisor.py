@@ -14,7 +14,8 @@ from pathlib import Path
 import certifi
 import pytest
 
-from labsupport import localcloud
+import localcloud
+from labsupport import local
 from labsupport.config import load_config
 from labsupport.errors import (
     LocalCloudError,
@@ -22,23 +23,23 @@ from labsupport.errors import (
     NotInstalledError,
     PortInUseError,
 )
-from labsupport.localcloud import azurite as azurite_module
-from labsupport.localcloud import supervisor
-from labsupport.localcloud.state import pid_alive, read_record
+from localcloud import azurite as azurite_module
+from localcloud import supervisor
+from localcloud.state import pid_alive, read_record
 
 
 @pytest.fixture
 def state(tmp_path):
     """A private state folder; whatever starts there is stopped afterwards."""
     yield tmp_path
-    localcloud.down(localcloud.StateFolder(tmp_path))
+    localcloud.stop(tmp_path)
 
 
 def config_for(state: Path, **settings):
     return load_config({"LAB_STATE_DIR": str(state), **settings}, env_file=False)
 
 
-def daemons_for(state: Path, program: str = "labsupport.localcloud.daemon") -> list[int]:
+def daemons_for(state: Path, program: str = "localcloud.daemon") -> list[int]:
     """Pids of local-cloud daemons (or Azurites: ``program="azurite"``) for this folder."""
     found = []
     for entry in Path("/proc").iterdir():
@@ -55,40 +56,40 @@ def daemons_for(state: Path, program: str = "labsupport.localcloud.daemon") -> l
 
 
 def test_up_starts_reuses_and_down_stops(state):
-    first = localcloud.up(config_for(state))
+    first = local.up(config_for(state))
     assert pid_alive(first.pid) and pid_alive(first.azurite_pid)
-    again = localcloud.up(config_for(state))
+    again = local.up(config_for(state))
     assert again.pid == first.pid, "a second up() must reuse the running cloud"
-    current = localcloud.status(localcloud.StateFolder(state))
+    current = localcloud.status(state)
     assert current.state == "running"
     data = current.as_dict()
     assert set(data["endpoints"]) == {"management", "identity", "queue", "blob", "table"}
     assert all(url.startswith("https://127.0.0.1:") for url in data["endpoints"].values())
 
-    assert localcloud.down(localcloud.StateFolder(state)) is True
+    assert localcloud.stop(state) is True
     assert not pid_alive(first.pid) and not pid_alive(first.azurite_pid)
-    assert localcloud.status(localcloud.StateFolder(state)).state == "stopped"
-    assert localcloud.down(localcloud.StateFolder(state)) is False
+    assert localcloud.status(state).state == "stopped"
+    assert localcloud.stop(state) is False
 
 
 def test_ports_are_reused_on_restart(state):
-    first = localcloud.up(config_for(state))
-    localcloud.down(localcloud.StateFolder(state))
-    second = localcloud.up(config_for(state))
+    first = local.up(config_for(state))
+    localcloud.stop(state)
+    second = local.up(config_for(state))
     assert second.ports == first.ports
 
 
 def test_stale_record_is_replaced(state):
-    first = localcloud.up(config_for(state))
+    first = local.up(config_for(state))
     os.kill(first.pid, signal.SIGKILL)  # the daemon dies; its Azurite is orphaned
     while pid_alive(first.pid):
         time.sleep(0.01)
-    assert localcloud.status(localcloud.StateFolder(state)).state == "stale"
+    assert localcloud.status(state).state == "stale"
     with pytest.warns(LocalCloudRestarted):
-        second = localcloud.up(config_for(state))
+        second = local.up(config_for(state))
     assert second.pid != first.pid
     assert not pid_alive(first.azurite_pid), "the orphaned Azurite must be stopped"
-    assert localcloud.status(localcloud.StateFolder(state)).running
+    assert localcloud.status(state).running
 
 
 def test_record_of_a_vanished_process_is_replaced(state):
@@ -99,7 +100,7 @@ def test_record_of_a_vanished_process_is_replaced(state):
         "azurite_version": "x", "state_dir": str(state), "ca_bundle": "/nonexistent",
     }))
     with pytest.warns(LocalCloudRestarted):
-        record = localcloud.up(config_for(state))
+        record = local.up(config_for(state))
     assert record.pid != 999999 and read_record(folder).pid == record.pid
 
 
@@ -151,7 +152,7 @@ def test_start_that_times_out_leaves_no_process_behind(state, tmp_path_factory, 
     monkeypatch.setattr(supervisor, "time", _ClockThatJumps(marker))
     try:
         with pytest.raises(LocalCloudError, match="did not become ready"):
-            localcloud.up(config_for(state))
+            local.up(config_for(state))
         assert marker.exists(), "the daemon must have started Azurite before the timeout"
         deadline = time.monotonic() + 10
         while (daemons_for(state) or daemons_for(state, "azurite")) \
@@ -170,7 +171,7 @@ def test_configured_port_in_use_is_a_clear_error(state):
         blocker.listen()
         port = blocker.getsockname()[1]
         with pytest.raises(PortInUseError) as error:
-            localcloud.up(config_for(state, LAB_QUEUE_PORT=str(port)))
+            local.up(config_for(state, LAB_QUEUE_PORT=str(port)))
     assert str(port) in str(error.value) and "LAB_QUEUE_PORT" in str(error.value)
 
 
@@ -187,70 +188,70 @@ def test_a_port_the_last_cloud_left_in_time_wait_is_free(state):
         accepted, _ = listener.accept()
         accepted.close()  # the server closes first, so its side waits in TIME_WAIT
         client.close()
-    chosen = supervisor.choose_ports(config_for(state, LAB_QUEUE_PORT=str(port)),
-                                     localcloud.StateFolder(state))
+    chosen = local.choose_ports(config_for(state, LAB_QUEUE_PORT=str(port)), {})
     assert chosen["queue"] == port
 
 
 def test_missing_node_says_how_to_install_it(state, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(NotInstalledError, match="Node.js"):
-        localcloud.up(config_for(state))
+        local.up(config_for(state))
 
 
 def test_a_running_cloud_is_used_without_node_on_path(lab_config, cloud, monkeypatch):
     """Node is needed to start Azurite, not to use the cloud that already runs."""
     monkeypatch.setenv("PATH", "/nonexistent")
-    assert localcloud.up(lab_config).pid == cloud.pid
+    assert local.up(lab_config).pid == cloud.pid
 
 
 def test_a_running_cloud_is_used_without_node_modules(lab_config, cloud, monkeypatch,
                                                       tmp_path_factory):
     empty = tmp_path_factory.mktemp("project")
-    monkeypatch.setattr(azurite_module, "project_root", lambda: empty)
-    assert localcloud.up(lab_config).pid == cloud.pid
+    monkeypatch.setattr(azurite_module, "node_project", lambda: empty)
+    assert local.up(lab_config).pid == cloud.pid
 
 
 def test_missing_node_modules_says_npm_ci(state, monkeypatch, tmp_path_factory):
     empty = tmp_path_factory.mktemp("project")
-    monkeypatch.setattr(azurite_module, "project_root", lambda: empty)
+    monkeypatch.setattr(azurite_module, "node_project", lambda: empty)
     with pytest.raises(NotInstalledError, match="npm ci"):
-        localcloud.up(config_for(state))
+        local.up(config_for(state))
 
 
 def test_azurite_failing_to_start_shows_its_log(state):
     folder = localcloud.StateFolder(state)
-    localcloud.up(config_for(state))
-    localcloud.down(folder)
+    local.up(config_for(state))
+    localcloud.stop(folder)
     folder.certificates.server_cert.write_text("not a certificate\n")
     with pytest.raises(LocalCloudError) as error:
-        localcloud.up(config_for(state))
+        local.up(config_for(state))
     message = str(error.value)
     assert "failed to start" in message and "Azurite exited" in message
     assert "Last lines" in message
 
 
 def test_cloud_whose_azurite_died_is_restarted(state):
-    first = localcloud.up(config_for(state))
+    first = local.up(config_for(state))
     os.kill(first.azurite_pid, signal.SIGKILL)
     while pid_alive(first.azurite_pid):
         time.sleep(0.01)
-    assert localcloud.status(localcloud.StateFolder(state)).state == "stale"
+    assert localcloud.status(state).state == "stale"
     with pytest.warns(LocalCloudRestarted):
-        second = localcloud.up(config_for(state))
+        second = local.up(config_for(state))
     assert second.pid != first.pid and pid_alive(second.azurite_pid)
     assert not pid_alive(first.pid), "the daemon whose Azurite died must be replaced"
 
 
 def test_local_cloud_secrets_stay_out_of_reprs():
-    from labsupport.localcloud.tokens import TokenService
+    from localcloud.tokens import TokenService
 
     assert "do-not-show" not in repr(TokenService("do-not-show"))
 
 
-def test_a_lock_held_too_long_is_a_lab_error_that_says_what_to_do(state):
+def test_a_lock_held_too_long_is_an_error_that_says_what_to_do(state):
     folder = localcloud.StateFolder(state)
-    with folder.locked(), pytest.raises(LocalCloudError) as error, folder.locked(timeout=0.1):
+    with (folder.locked(), pytest.raises(localcloud.LocalCloudError) as error,
+          folder.locked(timeout=0.1)):
         pass
     message = str(error.value)
     assert str(folder.lock) in message and "python -m labsupport status" in message
@@ -258,13 +259,13 @@ def test_a_lock_held_too_long_is_a_lab_error_that_says_what_to_do(state):
 
 def test_a_cloud_whose_ca_bundle_is_gone_is_stale_not_a_crash(state):
     """status() (and so up()) must survive a running record whose CA bundle was removed."""
-    record = localcloud.up(config_for(state))
+    record = local.up(config_for(state))
     Path(record.ca_bundle).unlink()
-    assert localcloud.status(localcloud.StateFolder(state)).state == "stale"
+    assert localcloud.status(state).state == "stale"
     with pytest.warns(LocalCloudRestarted, match="CA bundle"):
-        again = localcloud.up(config_for(state))
+        again = local.up(config_for(state))
     assert Path(again.ca_bundle).is_file(), "up() replaces the cloud and rewrites the bundle"
-    assert localcloud.status(localcloud.StateFolder(state)).running
+    assert localcloud.status(state).running
 
 
 def test_a_stale_record_never_kills_a_process_of_another_state_folder(state):
@@ -280,7 +281,7 @@ def test_a_stale_record_never_kills_a_process_of_another_state_folder(state):
             "started_at": 0, "azurite_version": "x", "state_dir": str(state),
             "ca_bundle": "/nonexistent",
         }))
-        assert localcloud.down(folder) is True
+        assert localcloud.stop(folder) is True
         assert bystander.poll() is None, "down() killed a process of another state folder"
     finally:
         bystander.kill()
@@ -301,12 +302,12 @@ def test_a_process_that_exits_while_being_stopped_is_not_an_error(state, monkeyp
     answers = iter([True])  # alive when first checked, gone by the time it is signalled
     monkeypatch.setattr(supervisor, "pid_alive", lambda pid: next(answers, False))
 
-    assert localcloud.down(folder) is True
+    assert localcloud.stop(folder) is True
     assert not folder.record.exists(), "the stopped cloud's record is removed"
 
 
 def test_a_slow_health_probe_is_retried_before_the_cloud_is_called_stale(monkeypatch):
-    from labsupport.localcloud import supervisor
+    from localcloud import supervisor
 
     answers = iter([(None, "slow"), (True, "")])  # the first probe times out, then answers
     timeouts = []
@@ -321,8 +322,8 @@ def test_a_slow_health_probe_is_retried_before_the_cloud_is_called_stale(monkeyp
 
 
 def test_a_probe_that_never_answers_times_out_as_none(tmp_path):
-    from labsupport.localcloud import supervisor
-    from labsupport.localcloud.state import Record
+    from localcloud import supervisor
+    from localcloud.state import Record
 
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
@@ -341,9 +342,9 @@ def test_a_probe_that_never_answers_times_out_as_none(tmp_path):
 
 
 def test_a_closed_cloud_refuses_to_change_accounts(tmp_path):
-    from labsupport.errors import LocalCloudError
-    from labsupport.localcloud.cloud import Cloud
-    from labsupport.localcloud.tokens import TokenService
+    from localcloud.cloud import Cloud
+    from localcloud.errors import LocalCloudError
+    from localcloud.tokens import TokenService
 
     class FakeAzurite:
         stopped = changed = 0

@@ -1,9 +1,9 @@
 """The managed-identity token endpoint (App Service protocol, api-version 2019-08-01).
 
 ``DefaultAzureCredential`` uses it when ``IDENTITY_ENDPOINT`` and ``IDENTITY_HEADER``
-are set, which ``labsupport`` does in local mode only. The answer's ``client_id`` is the
+are set (:func:`localcloud.client_environment` gives both). The answer's ``client_id`` is the
 identity's client id; its principal (object) id is the token's ``oid`` claim (see
-:mod:`labsupport.localcloud.tokens` for how a notebook reads it).
+:mod:`localcloud.tokens` for how a notebook reads it).
 """
 
 from __future__ import annotations

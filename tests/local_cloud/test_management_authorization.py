@@ -15,7 +15,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.identity import DefaultAzureCredential
 from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
 
-from labsupport.localcloud.management.arm import AUTHORIZATION
+from localcloud.management.arm import AUTHORIZATION
 
 from .arm_support import NEW_ACCOUNT, LocalCloud, resource_client, storage_client
 

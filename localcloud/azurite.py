@@ -24,8 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..errors import LocalCloudError, NotInstalledError
-from ..paths import project_root
+from .errors import LocalCloudError, NotInstalledError
 from .state import StateFolder
 
 SERVICES = ("blob", "queue", "table")
@@ -36,8 +35,18 @@ PATCHED_FILE = Path("dist", "src", "queue", "persistence", "LokiQueueMetadataSto
 PATCH_MARK = "queue-lab patch (Azure/Azurite#1069)"
 
 
+def node_project() -> Path:
+    """The folder whose ``node_modules`` holds Azurite by default: the project this package
+    was installed from (an editable install, as ``make install`` does), else the current
+    folder. ``package.json`` there pins Azurite and ``npm ci`` installs it."""
+    candidate = Path(__file__).resolve().parents[1]
+    if (candidate / "package.json").is_file():
+        return candidate
+    return Path.cwd()
+
+
 def azurite_script(root: Path | None = None) -> Path:
-    return (root or project_root()) / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
+    return (root or node_project()) / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
 
 
 def find_node() -> str:
@@ -94,19 +103,8 @@ def log_tail(path: Path, lines: int = 15) -> str:
     return "\n".join(text[-lines:]) or "(empty log)"
 
 
-def port_is_free(port: int) -> bool:
-    """True if a server can listen on the port. Probes as Node and uvicorn bind, with
-    SO_REUSEADDR, so connections a stopped cloud left in TIME_WAIT do not count."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def port_accepts(port: int) -> bool:
+    """True if something accepts connections on the port (Azurite, once it listens)."""
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
     except OSError:

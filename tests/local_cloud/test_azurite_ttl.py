@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.storage.queue import QueueClient
 
-from labsupport.localcloud.azurite import azurite_patched
 from labsupport.waits import wait_for
+from localcloud.azurite import azurite_patched
 
 from .arm_support import point_at, storage_client
 

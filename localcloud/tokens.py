@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 
 import jwt
 
-from ..config import LOCAL_TENANT_ID
+from .constants import CLIENT_ID, PRINCIPAL_ID, TENANT_ID
 
-ISSUER = f"https://sts.windows.net/{LOCAL_TENANT_ID}/"
+ISSUER = f"https://sts.windows.net/{TENANT_ID}/"
 ALGORITHM = "HS256"
 LIFETIME = 3600
 REQUIRED_CLAIMS = ("aud", "iss", "iat", "nbf", "exp", "oid", "tid")
@@ -61,8 +61,8 @@ class TokenService:
     signing_key: str = field(repr=False)
     # The lab identity's principal (object) id and its client (application) id. Fixed,
     # so a role assignment made for the principal survives any restart.
-    object_id: str = "00000000-0000-4000-8000-0000000000a1"
-    client_id: str = "00000000-0000-4000-8000-0000000000c1"
+    object_id: str = PRINCIPAL_ID
+    client_id: str = CLIENT_ID
 
     def audience_for(self, resource: str) -> str:
         resource = resource.removesuffix("/.default").rstrip("/")
@@ -79,7 +79,7 @@ class TokenService:
             "exp": issued + LIFETIME,
             "oid": self.object_id,
             "sub": self.object_id,
-            "tid": LOCAL_TENANT_ID,
+            "tid": TENANT_ID,
             "appid": self.client_id,
             "idtyp": "app",
             "uti": uuid.uuid4().hex,
@@ -109,6 +109,6 @@ class TokenService:
             raise TokenError(f"the token has no {exc.claim!r} claim") from None
         except jwt.InvalidTokenError as exc:  # malformed: not a JWT, bad JSON, bad types
             raise TokenError(f"the token is malformed ({exc})") from None
-        if claims["tid"] != LOCAL_TENANT_ID:
-            raise TokenError(f"the token's tenant is not {LOCAL_TENANT_ID}")
+        if claims["tid"] != TENANT_ID:
+            raise TokenError(f"the token's tenant is not {TENANT_ID}")
         return claims

@@ -7,7 +7,7 @@ import shlex
 import subprocess
 import sys
 
-from labsupport import localcloud
+import localcloud
 from labsupport.__main__ import main
 
 EXPECTED = ["AZURE_SUBSCRIPTION_ID", "LAB_MANAGEMENT_ENDPOINT", "REQUESTS_CA_BUNDLE",

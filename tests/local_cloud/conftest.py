@@ -15,7 +15,8 @@ from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.storage import StorageManagementClient
 
-from labsupport import localcloud
+import localcloud
+from labsupport import local
 from labsupport.config import load_config
 
 from .arm_support import (
@@ -35,9 +36,9 @@ from .arm_support import (
 def local_cloud(tmp_path_factory) -> LocalCloud:
     state = Path(tmp_path_factory.mktemp("management"))
     config = load_config({"LAB_STATE_DIR": str(state)}, env_file=False)
-    cloud = LocalCloud(config, localcloud.up(config))
+    cloud = LocalCloud(config, local.up(config))
     yield cloud
-    localcloud.down(localcloud.StateFolder(state))
+    localcloud.stop(state)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Storage-account changes reach Azurite in place: no restart under running notebooks.
 
-Azurite runs through labsupport/localcloud/azurite_entry.js, which sets AZURITE_ACCOUNTS in
+Azurite runs through localcloud/azurite_entry.js, which sets AZURITE_ACCOUNTS in
 Azurite's own process and refreshes its account stores when the management plane asks.
 """
 
@@ -15,13 +15,14 @@ from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from azure.storage.queue import QueueClient
 
-from labsupport import localcloud
+import localcloud
+from labsupport import local
 from labsupport.config import load_config
-from labsupport.errors import LocalCloudError
-from labsupport.localcloud.azurite import Azurite
-from labsupport.localcloud.certs import ensure_certificates
-from labsupport.localcloud.state import pid_alive, read_record
 from labsupport.waits import wait_for
+from localcloud.azurite import Azurite
+from localcloud.certs import ensure_certificates
+from localcloud.errors import LocalCloudError
+from localcloud.state import pid_alive, read_record
 
 from .arm_support import NEW_ACCOUNT, storage_client
 
@@ -133,9 +134,7 @@ def azurite(tmp_path):
     config = load_config({"LAB_STATE_DIR": str(tmp_path)}, env_file=False)
     folder = localcloud.StateFolder(config.state_dir)
     ensure_certificates(folder.root / "tls")
-    from labsupport.localcloud.supervisor import choose_ports
-
-    process = Azurite(folder, choose_ports(config, folder))
+    process = Azurite(folder, local.choose_ports(config, localcloud.last_ports(folder)))
     process.start({})
     yield process
     process.stop()
@@ -163,10 +162,10 @@ def test_azurite_stops_by_itself_when_its_daemon_is_killed(tmp_path):
     import signal
 
     config = load_config({"LAB_STATE_DIR": str(tmp_path)}, env_file=False)
-    record = localcloud.up(config)
+    record = local.up(config)
     try:
         os.kill(record.pid, signal.SIGKILL)
         wait_for(lambda: not pid_alive(record.azurite_pid),
                  what="Azurite to stop after its daemon was killed", timeout=30)
     finally:
-        localcloud.down(localcloud.StateFolder(tmp_path))
+        localcloud.stop(tmp_path)

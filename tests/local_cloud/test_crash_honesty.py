@@ -13,19 +13,20 @@ import warnings
 
 import pytest
 
-from labsupport import localcloud
+import localcloud
+from labsupport import local
 from labsupport.config import load_config
 from labsupport.errors import LocalCloudRestarted
-from labsupport.localcloud import supervisor
-from labsupport.localcloud.state import pid_alive
 from labsupport.waits import wait_for
+from localcloud import supervisor
+from localcloud.state import pid_alive
 
 
 @pytest.fixture
 def config(tmp_path):
     config = load_config({"LAB_STATE_DIR": str(tmp_path)}, env_file=False)
     yield config
-    localcloud.down(localcloud.StateFolder(tmp_path))
+    localcloud.stop(tmp_path)
 
 
 def kill(pid: int) -> None:
@@ -34,30 +35,30 @@ def kill(pid: int) -> None:
 
 
 def test_status_says_azurite_was_killed_and_healthz_answers_at_once(config):
-    record = localcloud.up(config)
+    record = local.up(config)
     kill(record.azurite_pid)
 
     answer, problem = supervisor._probe(record, timeout=2.0)
     assert answer is False, "the daemon must answer /healthz (503) within 2 s, not time out"
-    current = localcloud.status(localcloud.StateFolder(config.state_dir))
+    current = localcloud.status(config.state_dir)
     assert current.state == "stale"
     assert current.problem == f"Azurite (pid {record.azurite_pid}) was killed by signal 9"
     assert current.as_dict()["problem"] == current.problem
 
 
 def test_status_says_the_daemon_is_gone(config):
-    record = localcloud.up(config)
+    record = local.up(config)
     kill(record.pid)
-    current = localcloud.status(localcloud.StateFolder(config.state_dir))
+    current = localcloud.status(config.state_dir)
     assert current.state == "stale"
     assert current.problem.startswith(f"the local cloud's daemon (pid {record.pid}) is gone")
 
 
 def test_up_after_a_crash_says_it_restarted_and_what_may_be_lost(config):
-    record = localcloud.up(config)
+    record = local.up(config)
     kill(record.azurite_pid)
     with pytest.warns(LocalCloudRestarted) as caught:
-        again = localcloud.up(config)
+        again = local.up(config)
     assert again.pid != record.pid
     message = str(caught[0].message)
     assert message.startswith(f"The local cloud had stopped working (Azurite (pid "
@@ -68,25 +69,25 @@ def test_up_after_a_crash_says_it_restarted_and_what_may_be_lost(config):
 
 
 def test_up_after_a_clean_stop_says_nothing(config):
-    localcloud.up(config)
-    localcloud.down(localcloud.StateFolder(config.state_dir))
+    local.up(config)
+    localcloud.stop(config.state_dir)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        localcloud.up(config)
+        local.up(config)
     assert [w for w in caught if issubclass(w.category, LocalCloudRestarted)] == []
 
 
 def test_connect_says_the_cloud_was_restarted(config, private_connect):
     from labsupport import connect
 
-    record = localcloud.up(config)
+    record = local.up(config)
     kill(record.pid)
     with pytest.warns(LocalCloudRestarted, match=r"had stopped working \(the local cloud's daemon"):
         connect("crash-honesty", quiet=True, config=config)
 
 
 def test_the_cli_status_and_up_say_what_happened(config):
-    record = localcloud.up(config)
+    record = local.up(config)
     kill(record.azurite_pid)
     env = {**os.environ, "LAB_STATE_DIR": str(config.state_dir)}
 
@@ -107,13 +108,13 @@ def test_the_cli_status_and_up_say_what_happened(config):
 
 def test_the_previous_runs_log_is_kept(config):
     folder = localcloud.StateFolder(config.state_dir)
-    first = localcloud.up(config)
+    first = local.up(config)
     log = folder.logs / "localcloud.log"
     # The daemon writes its record, then logs that it is ready: wait for the line.
     wait_for(lambda: "local cloud ready" in log.read_text(), what="the daemon's ready line")
     kill(first.pid)  # the log that says why matters most after a crash
     first_log = log.read_text()
     with pytest.warns(LocalCloudRestarted):
-        localcloud.up(config)
+        local.up(config)
     assert (folder.logs / "localcloud.log.1").read_text() == first_log
     assert log.read_text() != first_log

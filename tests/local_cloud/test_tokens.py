@@ -15,8 +15,8 @@ import pytest
 import requests
 from azure.identity import DefaultAzureCredential
 
-from labsupport.config import LOCAL_TENANT_ID
-from labsupport.localcloud.tokens import ISSUER, TokenError, TokenService
+from localcloud.constants import TENANT_ID
+from localcloud.tokens import ISSUER, TokenError, TokenService
 
 from .arm_support import LocalCloud
 
@@ -31,7 +31,7 @@ def good_claims(**changes) -> dict:
     now = int(time.time())
     claims = {"aud": "https://management.azure.com/", "iss": ISSUER, "iat": now - 5,
               "nbf": now - 5, "exp": now + 600, "oid": TokenService.object_id,
-              "tid": LOCAL_TENANT_ID}
+              "tid": TENANT_ID}
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -102,7 +102,7 @@ def test_minted_tokens_are_verified_and_carry_what_azurite_checks():
     assert all(isinstance(claims[k], int) for k in ("iat", "nbf", "exp"))
     assert claims["exp"] == expires_on
     assert claims["iss"].startswith("https://sts.windows.net/")
-    assert (claims["aud"], claims["tid"]) == ("https://storage.azure.com", LOCAL_TENANT_ID)
+    assert (claims["aud"], claims["tid"]) == ("https://storage.azure.com", TENANT_ID)
     assert service.verify(token, ("https://storage.azure.com",))["oid"] == service.object_id
     with pytest.raises(TokenError, match="audience"):
         service.verify(token, ARM)
