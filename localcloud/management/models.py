@@ -1,7 +1,7 @@
 """How stored resources look on the wire: ARM JSON for groups, accounts, keys and queues.
 
-Stored records keep what the user set; read-only parts (ids, endpoints, states, times)
-are computed here, as Azure computes them.
+Stored records (:mod:`.records`) keep what the user set; read-only parts (ids,
+endpoints, states, times) are computed here, as Azure computes them.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from ..cloud import Cloud
 from .arm import ACCOUNT_TYPE, GROUP_TYPE, QUEUE_TYPE, account_id, group_id, now, queue_id
 from .dataplane import QueueInfo
 from .errors import ArmError, invalid_content, quote
+from .records import ResourceGroup, StorageAccount
 
 SKUS = ("Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Premium_LRS",
         "Premium_ZRS", "Standard_GZRS", "Standard_RAGZRS")
@@ -21,59 +22,60 @@ READ_ONLY = {"provisioningState", "creationTime", "primaryEndpoints", "primaryLo
 SERVICES = ("queue", "blob", "table")  # the services Azurite serves
 
 
-def resource_group(subscription: str, group: dict) -> dict:
+def resource_group(subscription: str, group: ResourceGroup) -> dict:
     body = {
-        "id": group_id(subscription, group["name"]),
-        "name": group["name"],
+        "id": group_id(subscription, group.name),
+        "name": group.name,
         "type": GROUP_TYPE,
-        "location": group["location"],
-        "properties": {"provisioningState": group.get("provisioningState", "Succeeded")},
+        "location": group.location,
+        "properties": {"provisioningState": group.provisioning_state},
     }
-    if group.get("tags") is not None:
-        body["tags"] = group["tags"]
-    if group.get("managedBy"):
-        body["managedBy"] = group["managedBy"]
+    if group.tags is not None:
+        body["tags"] = dict(group.tags)
+    if group.managed_by:
+        body["managedBy"] = group.managed_by
     return body
 
 
-def storage_account(cloud: Cloud, subscription: str, account: dict) -> dict:
-    name = account["name"]
+def storage_account(cloud: Cloud, subscription: str, account: StorageAccount) -> dict:
+    name = account.name
     properties = {
-        **account.get("properties", {}),
-        "keyCreationTime": dict(account["keyCreationTime"]),
+        **account.properties,
+        "keyCreationTime": dict(account.key_creation_time),
         "privateEndpointConnections": [],
-        "provisioningState": account.get("provisioningState", "Succeeded"),
-        "creationTime": account["creationTime"],
+        "provisioningState": account.provisioning_state,
+        "creationTime": account.creation_time,
         "primaryEndpoints": {service: cloud.endpoint(service, name) for service in SERVICES},
-        "primaryLocation": account["location"],
+        "primaryLocation": account.location,
         "statusOfPrimary": "available",
     }
     return {
-        "sku": sku(account["sku"]["name"]),
-        "kind": account["kind"],
-        "id": account_id(subscription, account["resourceGroup"], name),
+        "sku": sku(account.sku),
+        "kind": account.kind,
+        "id": account_id(subscription, account.resource_group, name),
         "name": name,
         "type": ACCOUNT_TYPE,
-        "location": account["location"],
-        "tags": dict(account.get("tags") or {}),
+        "location": account.location,
+        "tags": dict(account.tags or {}),
         "properties": properties,
     }
 
 
-def account_keys(account: dict) -> dict:
+def account_keys(account: StorageAccount) -> dict:
     return {"keys": [
-        {"creationTime": account["keyCreationTime"][key], "keyName": key,
-         "value": account["keys"][key], "permissions": "FULL"}
+        {"creationTime": account.key_creation_time[key], "keyName": key,
+         "value": account.keys[key], "permissions": "FULL"}
         for key in ("key1", "key2")
     ]}
 
 
-def queue(subscription: str, account: dict, info: QueueInfo, with_count: bool = True) -> dict:
+def queue(subscription: str, account: StorageAccount, info: QueueInfo,
+          with_count: bool = True) -> dict:
     properties: dict = {"metadata": info.metadata}
     if with_count and info.approximate_message_count is not None:
         properties["approximateMessageCount"] = info.approximate_message_count
     return {
-        "id": queue_id(subscription, account["resourceGroup"], account["name"], info.name),
+        "id": queue_id(subscription, account.resource_group, account.name, info.name),
         "name": info.name,
         "type": QUEUE_TYPE,
         "properties": properties,

@@ -1,4 +1,8 @@
-"""Azure's naming rules for resource groups, storage accounts, queues and regions.
+"""Azure's naming rules for resource groups, storage accounts, queues, regions and GUIDs.
+
+The local cloud's one home for them: it stands for ARM, so it checks names as ARM does,
+with ARM's codes. The lessons' side keeps its own copy (the local cloud imports nothing
+of it, and it must not depend on an emulator); see docs/ARCHITECTURE.md.
 
 Each ``check_*`` raises the :class:`ArmError` Azure answers with; ``account_name_problem``
 also feeds checkNameAvailability.
@@ -14,13 +18,19 @@ _GROUP_CHAR = re.compile(r"[-\w._()]")
 _ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
 _QUEUE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$")
 _REGION = re.compile(r"^[a-z][a-z0-9]{2,30}$")
-_SUBSCRIPTION = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 QUEUE_RULE = ("Queue names are 3-63 lowercase letters, digits and single hyphens, starting "
               "and ending with a letter or digit.")
 
 
+def is_guid(value: object) -> bool:
+    """True for a GUID such as 00000000-0000-4000-8000-000000000001 (any letter case):
+    subscription ids, role assignment names, principal ids, role definition ids."""
+    return isinstance(value, str) and _GUID.match(value) is not None
+
+
 def check_subscription(subscription: str) -> None:
-    if not _SUBSCRIPTION.match(subscription):
+    if not is_guid(subscription):
         raise ArmError(400, "InvalidSubscriptionId",
                        f"The provided subscription identifier '{subscription}' is malformed "
                        f"or invalid.")

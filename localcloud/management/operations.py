@@ -27,7 +27,11 @@ KEEP = 3600.0  # seconds a finished operation can still be polled
 
 @dataclass
 class Operation:
+    """A long-running operation: its id (in the Location URL), the resource it works on,
+    the task doing the work, and when it finished."""
+
     id: str
+    target: str  # a resource id, lowercased
     task: asyncio.Task
     finished_at: float | None = None
 
@@ -46,8 +50,8 @@ class Operations:
         """
         self._forget_old()
         operation_id = str(uuid.uuid4())
-        operation = Operation(operation_id, asyncio.create_task(work()))
-        self._by_target[target.lower()] = operation
+        operation = Operation(operation_id, target.lower(), asyncio.create_task(work()))
+        self._by_target[operation.target] = operation
 
         def finished(task: asyncio.Task) -> None:
             operation.finished_at = time.time()

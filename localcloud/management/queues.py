@@ -18,6 +18,7 @@ from .arm import STORAGE
 from .dataplane import AccountData
 from .errors import ArmError, invalid_content
 from .naming import check_queue
+from .records import StorageAccount
 from .routing import ArmRoute, Call, route
 from .storage_accounts import ACCOUNT, provisioned
 
@@ -50,8 +51,8 @@ async def _metadata(call: Call) -> dict[str, str]:
     return metadata
 
 
-def _data(call: Call, account: dict) -> AccountData:
-    return AccountData(call.cloud, account["name"], account["keys"]["key1"])
+def _data(call: Call, account: StorageAccount) -> AccountData:
+    return AccountData(call.cloud, account.name, account.keys["key1"])
 
 
 async def create(call: Call) -> Response:

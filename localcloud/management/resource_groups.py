@@ -7,6 +7,7 @@ accounts with their data, and the role assignments at or under it, as in Azure.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
@@ -17,6 +18,7 @@ from .dataplane import AccountData
 from .errors import ArmError, invalid_content, resource_group_not_found
 from .naming import check_resource_group, normalise_region
 from .operations import accepted
+from .records import ResourceGroup
 from .routing import ArmRoute, Call, route
 
 GROUP = "/subscriptions/{subscription}/resourcegroups/{group}"
@@ -25,7 +27,7 @@ _TAG_FILTER = re.compile(
     re.IGNORECASE)
 
 
-def existing(call: Call) -> dict:
+def existing(call: Call) -> ResourceGroup:
     """The group named in the path, or ResourceGroupNotFound."""
     name = call.params["group"]
     check_resource_group(name)
@@ -42,10 +44,10 @@ def managed_by(body: dict) -> str | None:
     return value
 
 
-def not_deleting(group: dict) -> None:
-    if group.get("provisioningState") == "Deleting":
+def not_deleting(group: ResourceGroup) -> None:
+    if group.provisioning_state == "Deleting":
         raise ArmError(409, "ResourceGroupBeingDeleted",
-                       f"The resource group '{group['name']}' is in deprovisioning state and "
+                       f"The resource group '{group.name}' is in deprovisioning state and "
                        f"cannot perform this operation.")
 
 
@@ -56,20 +58,19 @@ async def create_or_update(call: Call) -> Response:
     body = await call.body()
     location = normalise_region(body.get("location"))
     tags = models.check_tags(body.get("tags"))
-    current = call.store.resource_group(call.subscription, name)
-    if current is not None:
-        not_deleting(current)
-        if current["location"] != location:
-            raise ArmError(409, "InvalidResourceGroupLocation",
-                           f"Invalid resource group location '{location}'. The Resource group "
-                           f"already exists in location '{current['location']}'.")
-        group = {**current, "tags": tags, "managedBy": managed_by(body)}
-    else:
-        group = {"name": name, "location": location, "tags": tags,
-                 "managedBy": managed_by(body), "createdTime": now(),
-                 "provisioningState": "Succeeded"}
-    call.store.put_resource_group(call.subscription, group)
-    call.store.save()
+    owner = managed_by(body)
+    with call.store.transaction():
+        current = call.store.resource_group(call.subscription, name)
+        if current is not None:
+            not_deleting(current)
+            if current.location != location:
+                raise ArmError(409, "InvalidResourceGroupLocation",
+                               f"Invalid resource group location '{location}'. The Resource "
+                               f"group already exists in location '{current.location}'.")
+            group = replace(current, tags=tags, managed_by=owner)
+        else:
+            group = ResourceGroup(name, location, tags, owner, now())
+        call.store.put_resource_group(call.subscription, group)
     return JSONResponse(models.resource_group(call.subscription, group),
                         status_code=200 if current is not None else 201)
 
@@ -86,15 +87,18 @@ async def check_existence(call: Call) -> Response:
 
 async def update(call: Call) -> Response:
     """PATCH: fields sent replace the stored ones (tags as a whole); others are kept."""
-    group = dict(existing(call))
-    not_deleting(group)
+    not_deleting(existing(call))
     body = await call.body()
+    changes: dict = {}
     if "tags" in body:
-        group["tags"] = models.check_tags(body["tags"])
+        changes["tags"] = models.check_tags(body["tags"])
     if managed_by(body) is not None:
-        group["managedBy"] = body["managedBy"]
-    call.store.put_resource_group(call.subscription, group)
-    call.store.save()
+        changes["managed_by"] = body["managedBy"]
+    with call.store.transaction():
+        group = existing(call)  # read again: the body was read outside the lock
+        not_deleting(group)
+        group = replace(group, **changes)
+        call.store.put_resource_group(call.subscription, group)
     return JSONResponse(models.resource_group(call.subscription, group))
 
 
@@ -109,8 +113,8 @@ async def list_groups(call: Call) -> Response:
                            f"\"tagName eq 'name'\" optionally followed by \" and tagValue eq "
                            f"'value'\".")
         tag, value = match.group("name"), match.group("value")
-        groups = [g for g in groups if tag in (g.get("tags") or {})
-                  and (value is None or g["tags"][tag] == value)]
+        groups = [g for g in groups if tag in (g.tags or {})
+                  and (value is None or g.tags[tag] == value)]
     if query.get("$top"):
         if not query["$top"].isdigit():
             raise ArmError(400, "InvalidTopInQueryString",
@@ -121,37 +125,38 @@ async def list_groups(call: Call) -> Response:
 
 async def delete(call: Call) -> Response:
     """DELETE: 202 + Location; the operation deletes the accounts (and data), then the group."""
-    group = existing(call)
-    not_deleting(group)
-    group = {**group, "provisioningState": "Deleting"}
-    call.store.put_resource_group(call.subscription, group)
-    call.store.save()
+    with call.store.transaction():
+        group = existing(call)
+        not_deleting(group)
+        group = replace(group, provisioning_state="Deleting")
+        call.store.put_resource_group(call.subscription, group)
     subscription = call.subscription
 
     async def work() -> None:
         try:
-            for listed in call.store.accounts(subscription, group["name"]):
-                target = account_id(subscription, group["name"], listed["name"])
+            for listed in call.store.accounts(subscription, group.name):
+                target = account_id(subscription, group.name, listed.name)
                 async with call.services.lock(target):  # not while a delete of it runs
-                    account = call.store.account(subscription, group["name"], listed["name"])
+                    account = call.store.account(subscription, group.name, listed.name)
                     if account is None:
                         continue
-                    data = AccountData(call.cloud, account["name"], account["keys"]["key1"])
+                    data = AccountData(call.cloud, account.name, account.keys["key1"])
                     await run_in_threadpool(data.purge)
-                    call.store.remove_account(subscription, account["name"])
-                    call.store.save()
+                    with call.store.transaction():
+                        call.store.remove_account(subscription, account.name)
         except Exception:
-            call.store.put_resource_group(subscription, {**group, "provisioningState": "Succeeded"})
-            call.store.save()
+            with call.store.transaction():
+                call.store.put_resource_group(subscription,
+                                              replace(group, provisioning_state="Succeeded"))
             raise
         finally:
             await run_in_threadpool(call.services.sync_accounts)
-        call.store.remove_resource_group(subscription, group["name"])
-        call.store.remove_role_assignments_under(subscription, group_id(subscription,
-                                                                        group["name"]))
-        call.store.save()
+        with call.store.transaction():
+            call.store.remove_resource_group(subscription, group.name)
+            call.store.remove_role_assignments_under(subscription,
+                                                     group_id(subscription, group.name))
 
-    operation = call.services.operations.start(work, group_id(subscription, group["name"]))
+    operation = call.services.operations.start(work, group_id(subscription, group.name))
     return accepted(call.url(f"/subscriptions/{subscription}/operationresults/{operation}",
                              **{"api-version": call.api_version}))
 

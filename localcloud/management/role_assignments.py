@@ -29,19 +29,21 @@ Azurite does not check roles.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from starlette.responses import JSONResponse, Response
 
 from . import role_definitions
 from .arm import AUTHORIZATION, now
 from .errors import ArmError, invalid_content, no_route
+from .naming import is_guid
+from .records import RoleAssignment
 from .routing import ArmRoute, Call, route
 from .scopes import Scope, scope_of
 
 ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 PROVIDER_PATH = "/providers/Microsoft.Authorization/roleAssignments"
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _TERMS = {
     "at_scope": re.compile(r"^atScope\(\)$", re.IGNORECASE),
     "principal": re.compile(r"^(?:principalId\s+eq\s+'(?P<a>[^']*)'|assignedTo\('(?P<b>[^']*)'\))$",
@@ -53,25 +55,25 @@ def assignment_id(scope: str, name: str) -> str:
     return f"{scope}{PROVIDER_PATH}/{name}"
 
 
-def body(assignment: dict) -> dict:
+def body(assignment: RoleAssignment) -> dict:
     return {
         "properties": {
-            "roleDefinitionId": assignment["roleDefinitionId"],
-            "principalId": assignment["principalId"],
-            "principalType": assignment["principalType"],
-            "scope": assignment["scope"],
-            "condition": assignment.get("condition"),
-            "conditionVersion": assignment.get("conditionVersion"),
-            "createdOn": assignment["createdOn"],
-            "updatedOn": assignment["updatedOn"],
-            "createdBy": assignment.get("createdBy"),
-            "updatedBy": assignment.get("updatedBy"),
+            "roleDefinitionId": assignment.role_definition_id,
+            "principalId": assignment.principal_id,
+            "principalType": assignment.principal_type,
+            "scope": assignment.scope,
+            "condition": assignment.condition,
+            "conditionVersion": assignment.condition_version,
+            "createdOn": assignment.created_on,
+            "updatedOn": assignment.updated_on,
+            "createdBy": assignment.created_by,
+            "updatedBy": assignment.updated_by,
             "delegatedManagedIdentityResourceId": None,
-            "description": assignment.get("description"),
+            "description": assignment.description,
         },
-        "id": assignment_id(assignment["scope"], assignment["name"]),
+        "id": assignment_id(assignment.scope, assignment.name),
         "type": ASSIGNMENT_TYPE,
-        "name": assignment["name"],
+        "name": assignment.name,
     }
 
 
@@ -87,10 +89,10 @@ def _assignment_scope(call: Call) -> Scope:
     return scope
 
 
-def _held(call: Call, scope: Scope, name: str) -> dict | None:
+def _held(call: Call, scope: Scope, name: str) -> RoleAssignment | None:
     """The assignment with this name at exactly this scope, if any."""
     held = call.store.role_assignment(scope.subscription, name)
-    if held is None or held["scope"].lower() != scope.path.lower():
+    if held is None or held.scope.lower() != scope.path.lower():
         return None
     return held
 
@@ -126,7 +128,7 @@ async def create(call: Call) -> Response:
     """PUT: 201 new, 200 same again, 409 the same grant under another name."""
     scope = _assignment_scope(call)
     name = call.params["assignment"]
-    if not _GUID.match(name):
+    if not is_guid(name):
         raise ArmError(400, "InvalidRoleAssignmentId",
                        f"The role assignment ID '{name}' is not valid. The role assignment ID "
                        f"must be a GUID.")
@@ -137,7 +139,7 @@ async def create(call: Call) -> Response:
                               "principalId.")
     definition = _role_definition(properties, scope)
     principal = properties.get("principalId")
-    if not isinstance(principal, str) or not _GUID.match(principal):
+    if not is_guid(principal):
         raise ArmError(400, "InvalidPrincipalId",
                        "A valid principal ID must be provided for role assignment.")
     principal = principal.lower()
@@ -151,38 +153,33 @@ async def create(call: Call) -> Response:
             else "User"
     details = {"description": _text(properties, "description"),
                "condition": _text(properties, "condition"),
-               "conditionVersion": _text(properties, "conditionVersion")}
-    if details["condition"] and not details["conditionVersion"]:
-        details["conditionVersion"] = "2.0"
+               "condition_version": _text(properties, "conditionVersion")}
+    if details["condition"] and not details["condition_version"]:
+        details["condition_version"] = "2.0"
+    grant = (scope.path.lower(), definition.lower(), principal)
 
-    async with call.services.lock(f"roleAssignments/{scope.subscription}"):
+    with call.store.transaction():
         held = call.store.role_assignment(scope.subscription, name)
         if held is not None:
-            same = (held["scope"].lower(), held["roleDefinitionId"].lower(),
-                    held["principalId"]) == (scope.path.lower(), definition.lower(), principal)
-            if not same:
+            if held.grants() != grant:
                 raise ArmError(400, "RoleAssignmentUpdateNotPermitted",
                                "Tenant ID, application ID, principal ID, and scope are not "
                                "allowed to be updated.")
-            assignment = {**held, **details, "updatedOn": now(), "updatedBy": caller}
+            assignment = replace(held, **details, updated_on=now(), updated_by=caller)
             status = 200
         else:
             for other in call.store.role_assignments(scope.subscription):
-                if (other["scope"].lower(), other["roleDefinitionId"].lower(),
-                        other["principalId"]) == (scope.path.lower(), definition.lower(),
-                                                  principal):
+                if other.grants() == grant:
                     raise ArmError(409, "RoleAssignmentExists",
                                    f"The role assignment already exists. The ID of the "
                                    f"existing role assignment is "
-                                   f"{other['name'].replace('-', '')}.")
+                                   f"{other.name.replace('-', '')}.")
             created = now()
-            assignment = {"name": name, "scope": scope.path, "roleDefinitionId": definition,
-                          "principalId": principal, "principalType": principal_type,
-                          **details, "createdOn": created, "updatedOn": created,
-                          "createdBy": caller, "updatedBy": caller}
+            assignment = RoleAssignment(name, scope.path, definition, principal, principal_type,
+                                        **details, created_on=created, updated_on=created,
+                                        created_by=caller, updated_by=caller)
             status = 201
         call.store.put_role_assignment(scope.subscription, assignment)
-        call.store.save()
     return JSONResponse(body(assignment), status_code=status)
 
 
@@ -197,12 +194,11 @@ async def get(call: Call) -> Response:
 async def delete(call: Call) -> Response:
     """DELETE: 200 with what was deleted, 204 if there was nothing."""
     scope = _assignment_scope(call)
-    async with call.services.lock(f"roleAssignments/{scope.subscription}"):
+    with call.store.transaction():
         held = _held(call, scope, call.params["assignment"])
         if held is None:
             return Response(status_code=204)
-        call.store.remove_role_assignment(scope.subscription, held["name"])
-        call.store.save()
+        call.store.remove_role_assignment(scope.subscription, held.name)
     return JSONResponse(body(held))
 
 
@@ -231,10 +227,10 @@ async def list_assignments(call: Call) -> Response:
     at_scope, principal = _filter(call.request.query_params.get("$filter"))
     found = []
     for assignment in call.store.role_assignments(scope.subscription):
-        above_or_at = scope.within(assignment["scope"])
-        if not (above_or_at or (not at_scope and scope.contains(assignment["scope"]))):
+        above_or_at = scope.within(assignment.scope)
+        if not (above_or_at or (not at_scope and scope.contains(assignment.scope))):
             continue
-        if principal is not None and assignment["principalId"] != principal:
+        if principal is not None and assignment.principal_id != principal:
             continue
         found.append(body(assignment))
     return JSONResponse({"value": found})

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from .arm import AUTHORIZATION
 from .errors import ArmError
+from .naming import is_guid
 from .routing import ArmRoute, Call, route
 from .scopes import scope_of
 
@@ -82,7 +83,6 @@ BUILT_IN = [
           ["*"], []),
 ]
 BY_ID = {role["name"]: role for role in BUILT_IN}
-_GUID = re.compile(r"^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$")
 _DEFINITION_ID = re.compile(
     r"^(?:/subscriptions/(?P<subscription>[^/]+))?/providers/Microsoft\.Authorization"
     r"/roleDefinitions/(?P<guid>[^/]+)$", re.IGNORECASE)
@@ -105,7 +105,7 @@ def parse_definition_id(value: object) -> tuple[str | None, str] | None:
     if not isinstance(value, str):
         return None
     match = _DEFINITION_ID.match(value.strip())
-    if not match or not _GUID.match(match["guid"].lower()):
+    if not match or not is_guid(match["guid"]):
         return None
     subscription = match["subscription"]
     return (subscription.lower() if subscription else None), match["guid"].lower()

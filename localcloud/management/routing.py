@@ -187,11 +187,11 @@ class Call:
         if "account" in self.params:
             found = self.store.find_account(self.params["account"])
             if found:
-                return found[1]["location"]
+                return found[1].location
         if "group" in self.params:
             group = self.store.resource_group(subscription, self.params["group"])
             if group:
-                return group["location"]
+                return group.location
         return "global"
 
 

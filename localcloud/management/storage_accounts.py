@@ -7,6 +7,8 @@ with the new account set), so a connection string from listKeys works at once.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
@@ -22,6 +24,7 @@ from .errors import (
 )
 from .naming import account_name_problem, check_account, normalise_region
 from .operations import accepted
+from .records import ResourceGroup, StorageAccount
 from .resource_groups import not_deleting
 from .routing import ArmRoute, Call, route
 
@@ -31,14 +34,14 @@ ACCOUNTS = "/subscriptions/{subscription}/resourceGroups/{group}/providers/Micro
 ACCOUNT = ACCOUNTS + "/{account}"
 
 
-def group_of(call: Call) -> dict:
+def group_of(call: Call) -> ResourceGroup:
     group = call.store.resource_group(call.subscription, call.params["group"])
     if group is None:
         raise resource_group_not_found(call.params["group"])
     return group
 
 
-def existing(call: Call) -> dict:
+def existing(call: Call) -> StorageAccount:
     """The account named in the path (in that group), or Azure's 404."""
     group_of(call)
     account = call.store.account(call.subscription, call.params["group"], call.params["account"])
@@ -47,13 +50,13 @@ def existing(call: Call) -> dict:
     return account
 
 
-async def provisioned(call: Call) -> dict:
+async def provisioned(call: Call) -> StorageAccount:
     """The account once it has finished provisioning (Azurite serves it)."""
     account = existing(call)
-    if account.get("provisioningState") == "Creating":
+    if account.provisioning_state == "Creating":
         await call.services.operations.settle(_target(call))
         account = existing(call)
-    if account.get("provisioningState") != "Succeeded":
+    if account.provisioning_state != "Succeeded":
         raise ArmError(409, "StorageAccountIsNotProvisioned",
                        "The storage account provisioning state must be 'Succeeded' before "
                        "executing the operation.")
@@ -64,7 +67,7 @@ def _target(call: Call) -> str:
     return account_id(call.subscription, call.params["group"], call.params["account"])
 
 
-def body_of(call: Call, account: dict) -> dict:
+def body_of(call: Call, account: StorageAccount) -> dict:
     return models.storage_account(call.cloud, call.subscription, account)
 
 
@@ -83,7 +86,7 @@ async def check_name_availability(call: Call) -> Response:
     return JSONResponse({"nameAvailable": True})
 
 
-def _taken(call: Call, name: str) -> dict | None:
+def _taken(call: Call, name: str) -> StorageAccount | None:
     """The account if this name is already ours (same subscription and group), else None;
     Azure's 409 if someone else has it."""
     found = call.store.find_account(name)
@@ -93,7 +96,7 @@ def _taken(call: Call, name: str) -> dict | None:
     if subscription != call.subscription:
         raise ArmError(409, "StorageAccountAlreadyTaken",
                        f"The storage account named {name} is already taken.")
-    if account["resourceGroup"].lower() != call.params["group"].lower():
+    if not account.in_group(call.params["group"]):
         raise ArmError(409, "StorageAccountInAnotherResourceGroup",
                        f"The account {name} is already in another resource group in this "
                        f"subscription.")
@@ -114,48 +117,48 @@ async def create(call: Call) -> Response:
     properties = models.writable(body.get("properties"))
     async with call.services.lock(_target(call)):  # not while a delete of it runs
         current = _taken(call, name)
-        if current is not None and current.get("provisioningState") == "Creating":
+        if current is not None and current.provisioning_state == "Creating":
             await call.services.operations.settle(_target(call))  # two creators at once
             current = _taken(call, name)
         if current is not None:
-            if current["location"] != location:
+            if current.location != location:
                 raise ArmError(409, "InvalidResourceLocation",
                                f"The resource '{name}' already exists in location "
-                               f"'{current['location']}' in resource group '{group['name']}'. A "
+                               f"'{current.location}' in resource group '{group.name}'. A "
                                f"resource with the same name cannot be created in location "
                                f"'{location}'. Please select a new resource name.")
-            account = {**current, "sku": {"name": sku}, "kind": kind,
-                       "properties": models.merge(current["properties"], properties)}
-            if tags is not None:
-                account["tags"] = tags
-            call.store.put_account(call.subscription, account)
-            call.store.save()
+            with call.store.transaction():
+                account = replace(current, sku=sku, kind=kind,
+                                  properties=models.merge(current.properties, properties),
+                                  tags=current.tags if tags is None else tags)
+                call.store.put_account(call.subscription, account)
             return JSONResponse(body_of(call, account))
 
         created = now()
-        account = {
-            "name": name, "resourceGroup": group["name"], "location": location,
-            "sku": {"name": sku}, "kind": kind, "tags": tags or {},
-            "properties": models.merge(models.default_properties(kind), properties),
-            "keys": {"key1": new_account_key(), "key2": new_account_key()},
-            "keyCreationTime": {"key1": created, "key2": created},
-            "creationTime": created, "provisioningState": "Creating",
-        }
-        call.store.put_account(call.subscription, account)
-        call.store.save()
+        account = StorageAccount(
+            name, group.name, {"key1": new_account_key(), "key2": new_account_key()},
+            location=location, sku=sku, kind=kind, tags=tags or {},
+            properties=models.merge(models.default_properties(kind), properties),
+            key_creation_time={"key1": created, "key2": created}, creation_time=created,
+            provisioning_state="Creating")
+        with call.store.transaction():
+            call.store.put_account(call.subscription, account)
         subscription = call.subscription
 
         async def work() -> dict:
             try:
                 await run_in_threadpool(call.services.sync_accounts)
             except Exception:
-                call.store.put_account(subscription, {**account, "provisioningState": "Failed"})
-                call.store.save()
+                with call.store.transaction():
+                    call.store.put_account(subscription,
+                                           replace(account, provisioning_state="Failed"))
                 raise
-            stored = call.store.account(subscription, group["name"], name) or account
-            stored["provisioningState"] = "Succeeded"
-            call.store.save()
-            return models.storage_account(call.cloud, subscription, stored)
+            with call.store.transaction():
+                stored = call.store.account(subscription, group.name, name)
+                done = replace(stored or account, provisioning_state="Succeeded")
+                if stored is not None:
+                    call.store.put_account(subscription, done)
+            return models.storage_account(call.cloud, subscription, done)
 
         operation = call.services.operations.start(work, _target(call))
         return accepted(call.url(
@@ -190,17 +193,18 @@ async def update(call: Call) -> Response:
     body = await call.body()
     changes: dict = {}
     if body.get("sku") is not None:
-        changes["sku"] = {"name": models.sku_name(body["sku"])}
+        changes["sku"] = models.sku_name(body["sku"])
     if body.get("kind") is not None:
         changes["kind"] = models.check_kind(body["kind"])
     if "tags" in body:
         changes["tags"] = models.check_tags(body["tags"], models.STORAGE_TAG_NAME_LIMIT) or {}
     properties = models.writable(body.get("properties"))
     async with call.services.lock(_target(call)):
-        account = {**existing(call), **changes}  # read again: a delete may have won the race
-        account["properties"] = models.merge(account["properties"], properties)
-        call.store.put_account(call.subscription, account)
-        call.store.save()
+        with call.store.transaction():
+            account = existing(call)  # read again: a delete may have won the race
+            account = replace(account, **changes,
+                              properties=models.merge(account.properties, properties))
+            call.store.put_account(call.subscription, account)
     return JSONResponse(body_of(call, account))
 
 
@@ -214,11 +218,11 @@ async def delete(call: Call) -> Response:
         if account is None:
             return Response(status_code=204)
         account = await provisioned(call)
-        data = AccountData(call.cloud, account["name"], account["keys"]["key1"])
+        data = AccountData(call.cloud, account.name, account.keys["key1"])
         await run_in_threadpool(data.purge)
-        call.store.remove_account(call.subscription, account["name"])
-        call.store.remove_role_assignments_under(call.subscription, _target(call))
-        call.store.save()
+        with call.store.transaction():
+            call.store.remove_account(call.subscription, account.name)
+            call.store.remove_role_assignments_under(call.subscription, _target(call))
         await run_in_threadpool(call.services.sync_accounts)
     return Response(status_code=200)
 
@@ -243,11 +247,12 @@ async def regenerate_key(call: Call) -> Response:
                        f"'{quote(key_name)}'. Use 'key1' or 'key2'.")
     key_name = key_name.lower()
     async with call.services.lock(_target(call)):
-        account = await provisioned(call)  # read again: a delete may have won the race
-        account = {**account, "keys": {**account["keys"], key_name: new_account_key()},
-                   "keyCreationTime": {**account["keyCreationTime"], key_name: now()}}
-        call.store.put_account(call.subscription, account)
-        call.store.save()
+        await provisioned(call)  # again: a delete may have won the race
+        with call.store.transaction():
+            account = existing(call)
+            account = replace(account, keys={**account.keys, key_name: new_account_key()},
+                              key_creation_time={**account.key_creation_time, key_name: now()})
+            call.store.put_account(call.subscription, account)
         await run_in_threadpool(call.services.sync_accounts)
     return JSONResponse(models.account_keys(account))
 

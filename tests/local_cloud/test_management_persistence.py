@@ -1,8 +1,9 @@
-"""The management plane's state outlives restarts, and a corrupt state file is reported."""
+"""The management plane's state outlives restarts, and a corrupt state file stops a start.
+
+The store itself (records, transactions, the file layout) is tested in test_management_store.py.
+"""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 from azure.core.credentials import AzureNamedKeyCredential
@@ -13,8 +14,6 @@ import localcloud
 from labsupport import local
 from labsupport.config import load_config
 from labsupport.errors import LocalCloudError
-from localcloud.management import StoreError, load_store
-from localcloud.management.store import ManagementStore
 
 from .arm_support import (
     NEW_ACCOUNT,
@@ -79,47 +78,3 @@ def test_corrupt_state_file_stops_the_start_and_names_the_file(tmp_path):
     assert str(state_file) in str(caught.value)
     assert "corrupt" in str(caught.value)
     assert state_file.read_text() == '{"version": 1, "subscriptions": ', "never reset"
-
-
-@pytest.mark.parametrize("content", [
-    "not json",
-    "[]",
-    '{"version": 1}',
-    '{"version": 1, "subscriptions": {"s": {"storageAccounts": {"a": {"name": "a"}}}}}',
-])
-def test_load_store_refuses_what_it_cannot_use(tmp_path, content):
-    path = tmp_path / "management.json"
-    path.write_text(content)
-    with pytest.raises(StoreError, match="is corrupt"):
-        load_store(path)
-
-
-def test_store_round_trip_and_interrupted_operations(tmp_path):
-    path = tmp_path / "management.json"
-    store = ManagementStore(path)
-    store.put_resource_group("SUB", {"name": "rg-Mixed", "location": "eastus",
-                                     "provisioningState": "Deleting"})
-    store.put_account("SUB", {"name": "acct", "resourceGroup": "rg-Mixed",
-                              "keys": {"key1": "k1", "key2": "k2"},
-                              "provisioningState": "Creating"})
-    store.save()
-
-    loaded = load_store(path)
-
-    assert loaded.resource_group("sub", "RG-MIXED")["name"] == "rg-Mixed"
-    assert loaded.account("sub", "rg-mixed", "acct") is not None
-    assert loaded.azurite_accounts() == {"acct": ("k1", "k2")}
-    assert loaded.resource_group("sub", "rg-mixed")["provisioningState"] == "Succeeded"
-    assert loaded.account("sub", "rg-mixed", "acct")["provisioningState"] == "Succeeded"
-    assert json.loads(path.read_text())["version"] == 1
-
-
-def test_removing_assignments_under_a_scope_stops_at_segment_boundaries(tmp_path):
-    store = ManagementStore(tmp_path / "management.json")
-    group = "/subscriptions/sub/resourceGroups/rg-a"
-    for name, scope in [("1", group), ("2", group.upper() + "/providers/x/y/z"),
-                        ("3", "/subscriptions/sub/resourceGroups/rg-ab"),
-                        ("4", "/subscriptions/sub")]:
-        store.put_role_assignment("sub", {"name": name, "scope": scope})
-    store.remove_role_assignments_under("SUB", group)
-    assert [a["name"] for a in store.role_assignments("sub")] == ["3", "4"]
