@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import time
 
 import localcloud
 from labsupport import doctor, local
 from labsupport.config import load_config
+from labsupport.waits import wait_for
 from localcloud.azurite import azurite_patched, azurite_script, azurite_version
 from localcloud.state import pid_alive
 
@@ -31,8 +31,8 @@ def test_stopped_azurite_is_reported_with_a_fix(tmp_path):
     record = local.up(config)
     try:
         os.kill(record.azurite_pid, signal.SIGKILL)
-        while pid_alive(record.azurite_pid):
-            time.sleep(0.01)
+        wait_for(lambda: not pid_alive(record.azurite_pid), what="the killed Azurite to end",
+                 timeout=30)
         results = by_name(doctor.findings(lambda: config))
         assert results["local cloud"].status == doctor.FAIL
         assert f"Azurite (pid {record.azurite_pid}) was killed by signal 9" \

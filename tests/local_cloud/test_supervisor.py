@@ -23,6 +23,7 @@ from labsupport.errors import (
     NotInstalledError,
     PortInUseError,
 )
+from labsupport.waits import wait_for
 from localcloud import azurite as azurite_module
 from localcloud import supervisor
 from localcloud.state import pid_alive, read_record
@@ -82,8 +83,7 @@ def test_ports_are_reused_on_restart(state):
 def test_stale_record_is_replaced(state):
     first = local.up(config_for(state))
     os.kill(first.pid, signal.SIGKILL)  # the daemon dies; its Azurite is orphaned
-    while pid_alive(first.pid):
-        time.sleep(0.01)
+    wait_for(lambda: not pid_alive(first.pid), what="the killed daemon to end", timeout=30)
     assert localcloud.status(state).state == "stale"
     with pytest.warns(LocalCloudRestarted):
         second = local.up(config_for(state))
@@ -233,8 +233,8 @@ def test_azurite_failing_to_start_shows_its_log(state):
 def test_cloud_whose_azurite_died_is_restarted(state):
     first = local.up(config_for(state))
     os.kill(first.azurite_pid, signal.SIGKILL)
-    while pid_alive(first.azurite_pid):
-        time.sleep(0.01)
+    wait_for(lambda: not pid_alive(first.azurite_pid), what="the killed Azurite to end",
+             timeout=30)
     assert localcloud.status(state).state == "stale"
     with pytest.warns(LocalCloudRestarted):
         second = local.up(config_for(state))
