@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from azure.identity import CredentialUnavailableError, DefaultAzureCredential
 
-from . import localcloud, provision
+from . import local, provision
 from .config import AZURE_MANAGEMENT_URL, LabConfig, load_config
 from .errors import AzureLoginError, ConfigError, LabError, first_line
 from .logsetup import configure_logging
@@ -154,9 +154,9 @@ def _credential_options(config: LabConfig) -> dict:
 
 def _local_environment(config: LabConfig, quiet: bool) -> str:
     """Start the local cloud if needed and point the SDKs at it; return the ARM URL."""
-    record = localcloud.up(config)
-    folder = localcloud.StateFolder(config.state_dir)
-    env = localcloud.client_environment(folder, record)
+    record = local.up(config)
+    folder = local.folder(config)
+    env = local.client_environment(config, record)
     os.environ["IDENTITY_ENDPOINT"] = env["IDENTITY_ENDPOINT"]
     os.environ["IDENTITY_HEADER"] = env["IDENTITY_HEADER"]
     _choose_local_credential(quiet)

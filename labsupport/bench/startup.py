@@ -21,7 +21,9 @@ from xml.etree import ElementTree
 
 from azure.storage.queue import QueueClient
 
-from .. import connect, localcloud
+import localcloud
+
+from .. import connect, local
 from ..config import load_config
 from ..paths import project_root
 
@@ -30,7 +32,7 @@ def first_queue_call(state_dir: Path) -> dict[str, float]:
     """Seconds from nothing to: cloud up, lab provisioned, one message round-tripped."""
     config = load_config({"LAB_STATE_DIR": str(state_dir)}, env_file=False)
     started = time.perf_counter()
-    localcloud.up(config)
+    local.up(config)
     up = time.perf_counter()
     lab = connect("bench-startup", quiet=True, config=config)
     provisioned = time.perf_counter()
@@ -54,7 +56,7 @@ def measure_starts(runs: int) -> None:
                 cold.append(first_queue_call(Path(state)))
                 warm.append(first_queue_call(Path(state)))
             finally:
-                localcloud.down(folder)
+                localcloud.stop(folder)
     print(f"Local cloud start-up, median of {runs} runs (fresh state folder each run)")
     print(f"{'step':<20}{'cold (s)':>10}{'warm (s)':>10}")
     for step in cold[0]:
@@ -87,7 +89,7 @@ def measure_nbval() -> None:
                 name = case.get("classname", "")  # e.g. notebooks.03_send_peek_receive.ipynb
                 per_notebook[name] = per_notebook.get(name, 0.0) + float(case.get("time", 0))
         finally:
-            localcloud.down(localcloud.StateFolder(Path(state)))
+            localcloud.stop(Path(state))
     print("\nStrict nbval over every notebook in one run (fresh kernel each, one local cloud)")
     for path in notebooks:
         seconds = next((v for k, v in per_notebook.items() if k.endswith(path.name)), 0.0)
