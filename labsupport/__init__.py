@@ -10,6 +10,18 @@ from .errors import ConfigError, LabError, LocalCloudError
 from .lab import Lab, connect
 from .redact import describe_connection_string, mask, redact
 
+
+def inspect(queue_client, *more_clients, label=None):
+    """Watch queues live beside the cells (see :func:`labsupport.inspector.inspect`).
+
+    ``labsupport.inspect(queue)`` or ``labsupport.inspect(queue, poison)``: counts, and one
+    row per message with its state, dequeue count and time left; static in test runs.
+    """
+    from .inspector import inspect as _inspect  # ipywidgets only when a lesson asks
+
+    return _inspect(queue_client, *more_clients, label=label)
+
+
 __all__ = [
     "ConfigError",
     "Lab",
@@ -19,6 +31,7 @@ __all__ = [
     "checks",
     "connect",
     "describe_connection_string",
+    "inspect",
     "load_config",
     "mask",
     "redact",
