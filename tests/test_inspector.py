@@ -7,7 +7,9 @@ process); the tests read what it would draw. Every wait is a condition with a de
 from __future__ import annotations
 
 import io
+import json
 from contextlib import redirect_stdout, suppress
+from pathlib import Path
 
 import pytest
 from azure.core.credentials import AzureNamedKeyCredential
@@ -240,3 +242,28 @@ def test_the_view_escapes_text_and_says_where_each_state_comes_from():
                     "a time the service gave"):
         assert meaning in text
     assert describe(rows[1], 10.0, 0.0) == "hidden (no traced client holds it)"
+
+
+# -- the notebooks ------------------------------------------------------------------------
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9]*.ipynb"))
+
+
+def inspector_cells(path):
+    notebook = json.loads(path.read_text())
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"
+            and "labsupport.inspect(" in "".join(cell["source"])]
+
+
+def test_notebooks_store_the_fixed_line_never_a_widget():
+    used = {path.name[:2]: inspector_cells(path) for path in NOTEBOOKS}
+    assert {"03", "04", "05"} <= {number for number, cells in used.items() if cells}
+    for number, cells in used.items():
+        for cell in cells:
+            assert [(o["output_type"], "".join(o.get("text", ""))) for o in cell["outputs"]] == [
+                ("stream", STATIC_LINE + "\n")], f"notebook {number}: re-run it with LAB_PROGRESS=0"
+
+
+def test_the_throughput_lesson_never_watches_while_it_measures():
+    assert not [path for path in NOTEBOOKS if path.name.startswith("10_")
+                and inspector_cells(path)]
