@@ -374,7 +374,8 @@ class Inspector:
                                       tooltip="Stop refreshing this inspector",
                                       layout=widgets.Layout(width="auto"))
         self._button.on_click(lambda _: self.stop("stopped by you"))
-        self._widget = widgets.VBox([self._html, self._button])
+        self._widget = widgets.VBox([self._html, self._button],
+                                    layout=widgets.Layout(align_items="flex-start"))
 
     def _render(self, force: bool = False) -> None:
         now, wall = self._clock(), time.time()
@@ -488,11 +489,11 @@ def _panel(counts: Counts, rows: list[Row], now: float, wall: float) -> str:
         body = ('<tr><td colspan="5" style="padding:1px 6px;color:#9e9e9e">no message seen '
                 'yet</td></tr>')
     head = "".join(f'<th style="padding:1px 6px;text-align:left;font-weight:600">{h}</th>'
-                   for h in ("message", "state", "dequeues", "time left", ""))
-    return (f'<div class="qlab-queue" data-queue="{name}" style="flex:1 1 340px;min-width:300px;'
+                   for h in ("message", "state", "dequeues", "time left", "from"))
+    return (f'<div class="qlab-queue" data-queue="{name}" style="flex:0 1 auto;min-width:300px;'
             f'border:1px solid var(--jp-border-color2,#ccc);border-radius:4px;padding:6px">'
             f'<div><b>{name}</b></div><div style="margin:2px 0 4px">{summary}</div>'
-            f'<table style="border-collapse:collapse;width:100%"><thead><tr>{head}</tr></thead>'
+            f'<table style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
             f'<tbody>{body}</tbody></table></div>')
 
 
