@@ -157,6 +157,7 @@ class Inspector:
         self._last_poll = self._next_poll = clock()
         self._last_change = clock()
         self._last_html = ""
+        self._counting_down = False
 
     # -- starting and stopping -------------------------------------------------------------
     def start(self) -> Inspector:
@@ -359,8 +360,7 @@ class Inspector:
 
     def _sleep(self, now: float) -> None:
         until = self._next_poll
-        if any(row.left is not None and row.left < 120 and row.state not in FINAL
-               for name in self.queues for row in self.rows(name)):
+        if self._counting_down:
             until = min(until, now + TICK)     # keep the countdown bars moving
         self._wake.wait(max(until - self._clock(), 0.02))
         self._wake.clear()
@@ -382,6 +382,8 @@ class Inspector:
         with self._lock:
             panels = [(self._model.counts(name), self._model.rows(name, now))
                       for name in self.queues]
+        self._counting_down = any(row.left is not None and row.left < 120
+                                  for _, rows in panels for row in rows)
         text = render(panels, now=now, wall=wall, status=self.status, interval=self._interval,
                       running=not self._stopped.is_set())
         if text != self._last_html or force:
