@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -109,7 +110,9 @@ def jupyterlab(tmp_path, cloud):
     log.close()
 
 
-def test_lesson_runs_in_jupyterlab(jupyterlab, tmp_path):
+@contextmanager
+def opened(jupyterlab, notebook: str):
+    """A Chromium page with ``notebook`` open, its kernel idle and its stored outputs cleared."""
     base, token = jupyterlab
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
@@ -117,34 +120,42 @@ def test_lesson_runs_in_jupyterlab(jupyterlab, tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(120_000)
         try:
-            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
+            page.goto(f"{base}/lab/tree/{notebook}?token={token}")
             page.locator(".jp-Notebook").first.wait_for()
-            kernel_idle = page.locator(".jp-StatusBar-Widget", has_text="| Idle").first
-            kernel_idle.wait_for()
+            page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for()
             clear_outputs(page)
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            page.get_by_text(EXPECTED, exact=False).first.wait_for()
-            page.get_by_text("deleted send-peek-receive-", exact=False).first.wait_for()
-            kernel_idle.wait_for()
-
-            prompts = page.evaluate(
-                "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
-                ".map(p => p.textContent.trim()).filter(Boolean)")
-            assert prompts and all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), prompts
+            yield page
             errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
             assert errors.count() == 0, errors.first.inner_text()
             assert page.get_by_text(NEWS_QUESTION).count() == 0
-
-            page.locator(".jp-Notebook h3", has_text="Pitfall 1").first.evaluate(
-                "heading => heading.scrollIntoView()")
-            shot = tmp_path / "jupyterlab-lesson.png"
-            page.screenshot(path=str(shot))
-            assert shot.stat().st_size > 10_000
-            if os.environ.get("LAB_REFRESH_SCREENSHOT"):
-                shutil.copy(shot, ROOT / "images" / "jupyterlab-lesson.png")
         finally:
             browser.close()
+
+
+def kernel_idle(page):
+    return page.locator(".jp-StatusBar-Widget", has_text="| Idle").first
+
+
+def test_lesson_runs_in_jupyterlab(jupyterlab, tmp_path):
+    with opened(jupyterlab, NOTEBOOK) as page:
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        page.get_by_text(EXPECTED, exact=False).first.wait_for()
+        page.get_by_text("deleted send-peek-receive-", exact=False).first.wait_for()
+        kernel_idle(page).wait_for()
+
+        prompts = page.evaluate(
+            "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+            ".map(p => p.textContent.trim()).filter(Boolean)")
+        assert prompts and all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), prompts
+
+        page.locator(".jp-Notebook h3", has_text="Pitfall 1").first.evaluate(
+            "heading => heading.scrollIntoView()")
+        shot = tmp_path / "jupyterlab-lesson.png"
+        page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 10_000
+        if os.environ.get("LAB_REFRESH_SCREENSHOT"):
+            shutil.copy(shot, ROOT / "images" / "jupyterlab-lesson.png")
 
 
 INSPECTED = "04_visibility_timeout.ipynb"
@@ -192,62 +203,44 @@ def states_become(page, states: list[str]) -> None:
 
 
 def test_the_inspector_follows_message_a_live(jupyterlab, tmp_path):
-    base, token = jupyterlab
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
-                                             headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.set_default_timeout(120_000)
-        try:
-            page.goto(f"{base}/lab/tree/{INSPECTED}?token={token}")
-            page.locator(".jp-Notebook").first.wait_for()
-            kernel_idle = page.locator(".jp-StatusBar-Widget", has_text="| Idle").first
-            kernel_idle.wait_for()
-            clear_outputs(page)
+    with opened(jupyterlab, INSPECTED) as page:
+        run_cell(page, "lab = labsupport.connect(")
+        run_cell(page, "tracer = Tracer()")
+        run_cell(page, "labsupport.inspect(queue)")
+        inspector = page.locator(".qlab-inspector[data-status='running']").first
+        inspector.wait_for()
+        # Beside the cells, as the notebook suggests: a second view of the same widget.
+        inspector.click(button="right")
+        page.get_by_role("menuitem", name="Create New View for Cell Output").click()
+        page.locator(".jp-LinkedOutputView .qlab-inspector").first.wait_for()
+        page.evaluate(RECORD_A)
 
-            run_cell(page, "lab = labsupport.connect(")
-            run_cell(page, "tracer = Tracer()")
-            run_cell(page, "labsupport.inspect(queue)")
-            inspector = page.locator(".qlab-inspector[data-status='running']").first
-            inspector.wait_for()
-            # Beside the cells, as the notebook suggests: a second view of the same widget.
-            inspector.click(button="right")
-            page.get_by_role("menuitem", name="Create New View for Cell Output").click()
-            page.locator(".jp-LinkedOutputView .qlab-inspector").first.wait_for()
-            page.evaluate(RECORD_A)
+        run_cell(page, 'producer.send_message("A")')
+        states_become(page, A_STATES[:1])
+        run_cell(page, "a_1 = consumer_1.receive_message(visibility_timeout=2)")
+        states_become(page, A_STATES[:3])       # the lease runs out while no cell runs
+        run_cell(page, 'wait_until_visible(queue, "A")')
+        states_become(page, A_STATES[:4])
+        page.locator(".jp-LinkedOutputView .qlab-queue",
+                     has_text="visible now 0 · hidden 1 · approximate total 1").wait_for()
+        page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+        shot = tmp_path / "queue-inspector.png"
+        page.screenshot(path=str(shot))
+        run_cell(page, "consumer_1.delete_message(a_1)")
+        states_become(page, A_STATES)
 
-            run_cell(page, 'producer.send_message("A")')
-            states_become(page, A_STATES[:1])
-            run_cell(page, "a_1 = consumer_1.receive_message(visibility_timeout=2)")
-            states_become(page, A_STATES[:3])       # the lease runs out while no cell runs
-            run_cell(page, 'wait_until_visible(queue, "A")')
-            states_become(page, A_STATES[:4])
-            page.locator(".jp-LinkedOutputView .qlab-queue",
-                         has_text="visible now 0 · hidden 1 · approximate total 1").wait_for()
-            page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
-            shot = tmp_path / "queue-inspector.png"
-            page.screenshot(path=str(shot))
-            run_cell(page, "consumer_1.delete_message(a_1)")
-            states_become(page, A_STATES)
+        # The rest of the lesson; its cleanup deletes the queue, and the inspector stops.
+        page.locator(".jp-CodeCell .jp-InputArea-editor", has_text="A lease runs out").first \
+            .click()
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run Selected Cell and All Below", exact=True).click()
+        page.get_by_text("all 3 steps done while the lease was held", exact=False).first \
+            .wait_for()
+        page.locator(".qlab-inspector[data-status='stopped']",
+                     has_text="the queue was deleted").first.wait_for()
+        kernel_idle(page).wait_for()
+        assert page.evaluate("window.queueLabStates") == A_STATES   # and nothing after
 
-            # The rest of the lesson, then its cleanup deletes the queue: the inspector stops.
-            page.locator(".jp-CodeCell .jp-InputArea-editor",
-                         has_text="A lease runs out").first.click()
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run Selected Cell and All Below",
-                             exact=True).click()
-            page.get_by_text("all 3 steps done while the lease was held", exact=False).first \
-                .wait_for()
-            page.locator(".qlab-inspector[data-status='stopped']",
-                         has_text="the queue was deleted").first.wait_for()
-            kernel_idle.wait_for()
-            errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
-            assert errors.count() == 0, errors.first.inner_text()
-            assert page.evaluate("window.queueLabStates") == A_STATES   # and nothing after
-            assert page.get_by_text(NEWS_QUESTION).count() == 0
-
-            assert shot.stat().st_size > 10_000
-            if os.environ.get("LAB_REFRESH_SCREENSHOT"):
-                shutil.copy(shot, ROOT / "images" / "queue-inspector.png")
-        finally:
-            browser.close()
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("LAB_REFRESH_SCREENSHOT"):
+        shutil.copy(shot, ROOT / "images" / "queue-inspector.png")
