@@ -186,7 +186,8 @@ class Inspector:
         from IPython.display import display
 
         bundle = self._widget._repr_mimebundle_()
-        bundle["text/plain"] = f"Queue inspector of {', '.join(self.queues)} ({self.status})"
+        bundle["text/plain"] = (f"Queue inspector of {', '.join(self.queues)}: live while its "
+                                f"kernel runs; run the cell again to watch")
         display(bundle, raw=True)
         self._shown_in = _execution_count()
         return self
