@@ -17,7 +17,8 @@ from .config import LabConfig, load_config
 from .errors import ConfigError, LabError, LocalCloudError
 from .redact import describe_connection_string, mask, redact
 
-_LAZY = {"Lab": "lab", "connect": "lab"}
+#: Loaded on first use: ``connect`` brings the Azure SDKs, ``inspect`` brings ipywidgets.
+_LAZY = {"Lab": "lab", "connect": "lab", "inspect": "inspector"}
 
 __all__ = [
     "ConfigError",
@@ -28,6 +29,7 @@ __all__ = [
     "checks",
     "connect",
     "describe_connection_string",
+    "inspect",
     "load_config",
     "mask",
     "redact",
