@@ -53,9 +53,16 @@ $(NODE_STAMP): package.json package-lock.json $(wildcard patches/*.patch)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# JupyterLab for the lab: no calls home (news feed, update check, extension manager) and the
+# lab's default settings (lab-settings/overrides.json: no "get Jupyter news?" pop-up).
+# A learner can still change any of them in Settings. The browser test starts it the same way.
+QUIET_LAB := --LabApp.news_url=None --LabApp.extension_manager=readonly \
+	--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	--LabApp.app_settings_dir=$(CURDIR)/lab-settings
+
 lab: install
 	$(PY) -m labsupport up
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(QUIET_LAB)
 
 # The browser test drives Debian's Chromium (Playwright cannot download browsers here).
 browser:

@@ -2,9 +2,9 @@
 
 - ``cloud`` marks every item that needs the live local cloud (Azurite, the management
   plane, the token endpoint). It is added here, not by hand, to every item that uses a
-  fixture in ``CLOUD_FIXTURES`` (directly or through another fixture), to every notebook
-  cell and to the browser tests (their kernels connect). A test that starts a cloud
-  itself says so with ``pytestmark = pytest.mark.cloud``. ``pytest -m "not cloud"`` runs
+  fixture in ``CLOUD_FIXTURES`` (directly or through another fixture) and to every
+  notebook cell. A test that starts a cloud itself says so with ``@pytest.mark.cloud``
+  (or ``pytestmark = pytest.mark.cloud`` for a whole file). ``pytest -m "not cloud"`` runs
   the rest in seconds; a test without the marker that starts a cloud fails and says so.
 - Under pytest-xdist (``-n``) each worker has local clouds of its own, in sub-folders of
   LAB_STATE_DIR (or of a temporary folder): ``gw0/`` for the tests' fixtures and
@@ -25,10 +25,10 @@ import pytest
 
 #: Fixtures that start (or reach) the live local cloud; everything that uses them is `cloud`.
 CLOUD_FIXTURES = frozenset({"cloud", "local_cloud"})
-#: Folders whose items run code that connects on its own: nbval kernels, JupyterLab.
-CLOUD_FOLDERS = ("notebooks", "tests/browser")
-#: Seconds for the browser test: JupyterLab may take 90 s to start on a busy machine,
-#: and each of its page steps waits up to 120 s.
+#: Folders whose items run code that connects on its own: the notebooks' nbval kernels.
+CLOUD_FOLDERS = ("notebooks",)
+#: Seconds for a browser test (tests/browser): JupyterLab may take 90 s to start on a
+#: busy machine, and each page step waits up to 120 s.
 BROWSER_TIMEOUT = 300
 
 ROOT = Path(__file__).resolve().parent
@@ -59,11 +59,11 @@ else:
 def pytest_unconfigure(config):
     if not _owned:
         return
-    from labsupport import localcloud
+    import localcloud
 
     for folder in _owned:
         if folder.exists():
-            localcloud.down(localcloud.StateFolder(folder))
+            localcloud.stop(folder)
     for folder in _temporary:
         shutil.rmtree(folder, ignore_errors=True)
 

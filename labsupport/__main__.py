@@ -8,17 +8,17 @@ import shlex
 import sys
 import warnings
 
-from . import localcloud
+from . import local
 from .config import load_config, parse_port
 from .errors import ConfigError, LabError, LocalCloudRestarted
 
 
-def _start(config) -> localcloud.Record:
-    """``localcloud.up``, saying on stderr (one line each) what it warned about, e.g. that
+def _start(config) -> local.Record:
+    """``local.up``, saying on stderr (one line each) what it warned about, e.g. that
     the cloud had crashed and was restarted."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LocalCloudRestarted)
-        record = localcloud.up(config)
+        record = local.up(config)
     for warning in caught:
         if issubclass(warning.category, LocalCloudRestarted):
             print(f"note: {warning.message}", file=sys.stderr)
@@ -38,14 +38,14 @@ def _up(args) -> int:
 
 def _down(args) -> int:
     config = load_config()
-    stopped = localcloud.down(localcloud.StateFolder(config.state_dir))
+    stopped = local.down(config)
     print("local cloud stopped" if stopped else "local cloud was not running")
     return 0
 
 
 def _status(args) -> int:
     config = load_config()
-    current = localcloud.status(localcloud.StateFolder(config.state_dir))
+    current = local.status(config)
     if args.json:
         print(json.dumps(current.as_dict(), indent=2))
     else:
@@ -73,7 +73,7 @@ def _env(args) -> int:
             "`az login` and set AZURE_SUBSCRIPTION_ID yourself."
         )
     record = _start(config)
-    values = localcloud.client_environment(localcloud.StateFolder(config.state_dir), record)
+    values = local.client_environment(config, record)
     for name, value in values.items():
         print(f"export {name}={shlex.quote(value)}")
     return 0

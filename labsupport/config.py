@@ -16,8 +16,8 @@ from .errors import ConfigError
 from .paths import project_root, state_dir
 
 BACKENDS = ("local", "azure")
+# The subscription of the local backend: the local cloud's default one (it serves any).
 LOCAL_SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
-LOCAL_TENANT_ID = "00000000-0000-4000-8000-000000000002"
 AZURE_MANAGEMENT_URL = "https://management.azure.com"
 PORT_SETTINGS = {
     "queue": "LAB_QUEUE_PORT",

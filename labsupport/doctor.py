@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 
-from . import localcloud
+from localcloud.azurite import azurite_patched, azurite_script, azurite_version
+
+from . import local
 from .config import LabConfig, load_config
 from .errors import LabError, first_line
-from .localcloud.azurite import azurite_patched, azurite_script, azurite_version
 from .paths import project_root
 
 OK, WARN, FAIL = "✔", "!", "✘"
@@ -111,7 +112,7 @@ def check_azurite_installed() -> Finding:
 
 
 def check_local_cloud(config: LabConfig) -> Finding:
-    current = localcloud.status(localcloud.StateFolder(config.state_dir))
+    current = local.status(config)
     if current.state == "stopped":
         return Finding(WARN, "local cloud", "not running (connect() starts it)",
                        "or start it now: `python -m labsupport up`")
@@ -126,7 +127,7 @@ def check_local_cloud(config: LabConfig) -> Finding:
 
 def check_state_privacy(config: LabConfig) -> Finding:
     """The state folder (keys, secrets, Azurite's data) is readable by its owner only."""
-    folder = localcloud.StateFolder(config.state_dir)
+    folder = local.folder(config)
     if not folder.root.exists():
         return Finding(OK, "state privacy", f"{folder.root} not created yet (it will be 0700)")
     exposed = folder.exposed()
@@ -141,7 +142,7 @@ def check_state_privacy(config: LabConfig) -> Finding:
 
 def check_trust(config: LabConfig) -> Finding:
     """An HTTPS call to the queue service verifies with the lab's CA bundle."""
-    record = localcloud.status(localcloud.StateFolder(config.state_dir)).record
+    record = local.status(config).record
     if record is None:
         return Finding(WARN, "CA trust", "not checked (the local cloud is not running)")
     url = record.endpoints()["queue"] + "/"

@@ -11,32 +11,32 @@ lesson about them asks (``lab.account_key()``, ``lab.connection_string``).
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from dataclasses import dataclass, field
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from azure.identity import CredentialUnavailableError, DefaultAzureCredential
 
-from . import localcloud, provision
+from . import local, provision
 from .config import AZURE_MANAGEMENT_URL, LabConfig, load_config
 from .errors import AzureLoginError, ConfigError, LabError, first_line
 from .logsetup import configure_logging
 from .progress import progress
+from .queue_names import MAX_LENGTH, is_queue_name
 from .redact import mask
 from .trust import trust_bundle
-
-_TOPIC = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def queue_name_for(topic: str) -> str:
     """A fresh queue name ``<topic>-<6 hex digits>``, valid for Azure Queue Storage."""
-    if not _TOPIC.match(topic) or len(topic) > 56:
+    suffix = f"-{secrets.token_hex(3)}"
+    if not is_queue_name(f"{topic}{suffix}"):
         raise LabError(
-            f"{topic!r} cannot start a queue name: use up to 56 lowercase letters, digits "
-            f"and single hyphens (not at the ends), e.g. 'send-peek-receive'."
+            f"{topic!r} cannot start a queue name: use up to {MAX_LENGTH - len(suffix)} "
+            f"lowercase letters, digits and single hyphens (not at the ends), e.g. "
+            f"'send-peek-receive'."
         )
-    return f"{topic}-{secrets.token_hex(3)}"
+    return f"{topic}{suffix}"
 
 
 @dataclass
@@ -154,9 +154,9 @@ def _credential_options(config: LabConfig) -> dict:
 
 def _local_environment(config: LabConfig, quiet: bool) -> str:
     """Start the local cloud if needed and point the SDKs at it; return the ARM URL."""
-    record = localcloud.up(config)
-    folder = localcloud.StateFolder(config.state_dir)
-    env = localcloud.client_environment(folder, record)
+    record = local.up(config)
+    folder = local.folder(config)
+    env = local.client_environment(config, record)
     os.environ["IDENTITY_ENDPOINT"] = env["IDENTITY_ENDPOINT"]
     os.environ["IDENTITY_HEADER"] = env["IDENTITY_HEADER"]
     _choose_local_credential(quiet)

@@ -15,7 +15,8 @@ from datetime import datetime
 
 from azure.core.exceptions import HttpResponseError
 
-from .patterns.leases import STALE_LEASE_ERRORS, error_code
+from .patterns.error_codes import error_code
+from .patterns.leases import STALE_LEASE_ERRORS
 from .wire import Exchange, RequestCounter, WireLog
 
 SEVEN_DAYS = 7 * 24 * 3600

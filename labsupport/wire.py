@@ -29,6 +29,8 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .patterns.error_codes import error_code
+
 _STARTED = "queuelab.wire.started"
 
 #: Query parameters worth keeping (never ``sig``, ``popreceipt`` or other secrets).
@@ -129,17 +131,6 @@ def request_text(body) -> str | None:
     return None if root is None else _text(root, "MessageText")
 
 
-def error_code_of(response) -> str:
-    """The service's error code: the ``x-ms-error-code`` header, else the XML ``<Code>``."""
-    code = response.headers.get("x-ms-error-code")
-    if code:
-        return code
-    if response.status_code < 400:
-        return ""
-    root = _xml(_body(response))
-    return (_text(root, "Code") or "") if root is not None else ""
-
-
 def _body(response) -> bytes:
     try:
         return response.body() or b""
@@ -193,7 +184,7 @@ def exchange_from(response, *, actor: str, queue: str | None, clock,
     return Exchange(
         actor=actor, sent=started, answered=answered, method=method, path=path,
         query={k: v for k, v in query.items() if k in KEPT_QUERY}, queue=queue,
-        operation=operation, status=http.status_code, error_code=error_code_of(http),
+        operation=operation, status=http.status_code, error_code=error_code(http),
         message_id=message_id,
         request_text=request_text(request.body) if operation in ("send", "update") else None,
         messages=parse_messages(body) if 200 <= http.status_code < 300 else (),

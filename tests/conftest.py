@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from labsupport import localcloud
+import localcloud
+from labsupport import local
 from labsupport.config import load_config
 
 # Stored notebook outputs have no progress bars; kernels started by nbval inherit this.
@@ -30,14 +31,14 @@ def lab_config():
     config = load_config({"LAB_STATE_DIR": state}, env_file=False)
     yield config
     if owned:
-        localcloud.down(localcloud.StateFolder(Path(state)))
+        localcloud.stop(Path(state))
         owned.cleanup()
 
 
 @pytest.fixture(scope="session")
 def cloud(lab_config):
     """The running local cloud's record (started once for the session)."""
-    return localcloud.up(lab_config)
+    return local.up(lab_config)
 
 
 @pytest.fixture(scope="session")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import time
 
 import pytest
 
-from labsupport import doctor, localcloud
+import localcloud
+from labsupport import doctor, local
 from labsupport.config import load_config
-from labsupport.localcloud.azurite import azurite_patched, azurite_script, azurite_version
-from labsupport.localcloud.state import pid_alive
+from labsupport.waits import wait_for
+from localcloud.azurite import azurite_patched, azurite_script, azurite_version
+from localcloud.state import pid_alive
 
 
 def by_name(results):
@@ -30,13 +31,11 @@ def test_healthy_machine(cloud, lab_config):
 @pytest.mark.cloud
 def test_stopped_azurite_is_reported_with_a_fix(tmp_path):
     config = load_config({"LAB_STATE_DIR": str(tmp_path)}, env_file=False)
-    record = localcloud.up(config)
+    record = local.up(config)
     try:
         os.kill(record.azurite_pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while pid_alive(record.azurite_pid):
-            assert time.monotonic() < deadline, "Azurite outlived SIGKILL by 10 s"
-            time.sleep(0.01)
+        wait_for(lambda: not pid_alive(record.azurite_pid), what="the killed Azurite to end",
+                 timeout=30)
         results = by_name(doctor.findings(lambda: config))
         assert results["local cloud"].status == doctor.FAIL
         assert f"Azurite (pid {record.azurite_pid}) was killed by signal 9" \
@@ -44,7 +43,7 @@ def test_stopped_azurite_is_reported_with_a_fix(tmp_path):
         assert "python -m labsupport up" in results["local cloud"].fix
         assert str(tmp_path / "logs") in results["local cloud"].fix, "names the real folder"
     finally:
-        localcloud.down(localcloud.StateFolder(tmp_path))
+        localcloud.stop(tmp_path)
 
 
 def test_missing_node_modules_is_reported_with_npm_ci(lab_config, monkeypatch, tmp_path):
@@ -69,10 +68,10 @@ def test_missing_node_is_reported(monkeypatch):
 
 def test_unreadable_ca_bundle_is_a_finding_with_this_state_folder(cloud, lab_config,
                                                                   monkeypatch, tmp_path):
-    running = localcloud.status(localcloud.StateFolder(lab_config.state_dir))
+    running = localcloud.status(lab_config.state_dir)
     broken = dataclasses.replace(running.record, ca_bundle=str(tmp_path / "gone.pem"))
-    monkeypatch.setattr(doctor.localcloud, "status",
-                        lambda folder: localcloud.Status("running", broken, folder))
+    monkeypatch.setattr(doctor.local, "status",
+                        lambda config: localcloud.Status("running", broken, running.folder))
     finding = doctor.check_trust(lab_config)
     assert finding.status == doctor.FAIL
     assert str(lab_config.state_dir / "tls") in finding.fix, "the fix names the real folder"

@@ -3,18 +3,15 @@ what to ask for when it may not; on Azure it waits until the roles apply."""
 
 from __future__ import annotations
 
-import io
 import time
 import uuid
 
 import jwt
 import pytest
-import requests
-import urllib3
 from azure.core.credentials import AccessToken
-from azure.core.pipeline.transport import RequestsTransport
 from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
+from offline_http import in_turn, scripted_transport
 
 from labsupport import provision
 from labsupport.errors import LabError
@@ -102,34 +99,14 @@ def test_a_role_the_lab_does_not_know_is_named():
 
 # --- offline: what Azure answers someone who may not assign roles -------------------------
 
-class Canned(requests.adapters.HTTPAdapter):
-    def __init__(self, answers):
-        super().__init__()
-        self.answers = answers
-        self.sent: list[str] = []
-
-    def send(self, request, **kwargs):
-        self.sent.append(request.method)
-        status, body = self.answers[request.method]
-        raw = urllib3.HTTPResponse(body=io.BytesIO(body), status=status, preload_content=False,
-                                   headers={"Content-Type": "application/json",
-                                            "Content-Length": str(len(body))})
-        return self.build_response(request, raw)
-
-
-def canned_transport(answers) -> tuple[RequestsTransport, Canned]:
-    adapter = Canned(answers)
-    session = requests.Session()
-    session.mount("https://", adapter)
-    return RequestsTransport(session=session, session_owner=False), adapter
-
-
 def test_no_right_to_assign_roles_says_what_to_ask_for():
     forbidden = (b'{"error": {"code": "AuthorizationFailed", "message": "The client does not '
                  b'have authorization to perform action Microsoft.Authorization/'
                  b'roleAssignments/write."}}')
-    transport, adapter = canned_transport({"GET": (200, b'{"value": []}'),
-                                           "PUT": (403, forbidden)})
+    answers = {"GET": (200, b'{"value": []}'), "PUT": (403, forbidden)}
+    json = {"Content-Type": "application/json"}
+    transport, adapter = scripted_transport(
+        lambda request: (*answers[request.method], json))
     authorization = AuthorizationManagementClient(TokenOf("t"), "sub", transport=transport)
     scope = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"
     with pytest.raises(LabError) as refused:
@@ -137,38 +114,26 @@ def test_no_right_to_assign_roles_says_what_to_ask_for():
     message = str(refused.value)
     assert message.startswith("You may not assign roles on acct (403 AuthorizationFailed).")
     assert "Storage Queue Data Contributor and Storage Blob Data Contributor" in message
-    assert "owner" in message and adapter.sent == ["GET", "PUT"]
+    assert "owner" in message and [r.method for r in adapter.sent] == ["GET", "PUT"]
 
 
 def scripted_probe(*statuses):
-    """A transport answering the probe's Get Queue Properties with these statuses."""
+    """A transport answering the probe's Get Queue Properties with these statuses in turn."""
     codes = {403: "AuthorizationPermissionMismatch", 404: "QueueNotFound"}
 
-    class Probe(requests.adapters.HTTPAdapter):
-        def send(self, request, **kwargs):
-            status = statuses[min(self.count, len(statuses) - 1)]
-            self.count += 1
-            body = (f"<?xml version='1.0'?><Error><Code>{codes[status]}</Code>"
-                    f"<Message>m</Message></Error>").encode()
-            raw = urllib3.HTTPResponse(body=io.BytesIO(body), status=status,
-                                       preload_content=False,
-                                       headers={"Content-Type": "application/xml",
-                                                "x-ms-error-code": codes[status],
-                                                "Content-Length": str(len(body))})
-            return self.build_response(request, raw)
+    def answer(status):
+        body = (f"<?xml version='1.0'?><Error><Code>{codes[status]}</Code>"
+                f"<Message>m</Message></Error>").encode()
+        return status, body, {"Content-Type": "application/xml", "x-ms-error-code": codes[status]}
 
-    adapter = Probe()
-    adapter.count = 0
-    session = requests.Session()
-    session.mount("https://", adapter)
-    return RequestsTransport(session=session, session_owner=False), adapter
+    return scripted_transport(in_turn(*(answer(status) for status in statuses)))
 
 
 def test_waiting_for_roles_ends_when_the_service_stops_refusing():
     transport, probe = scripted_probe(403, 403, 404)
     provision.wait_for_data_access("https://acct.queue.core.windows.net", TokenOf("t"),
                                    timeout=30, interval=0.01, transport=transport)
-    assert probe.count == 3
+    assert len(probe.sent) == 3
 
 
 def test_roles_that_never_apply_are_one_sentence():

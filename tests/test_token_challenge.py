@@ -8,14 +8,11 @@ Azure/AzureStor#119). azure-storage-queue follows the challenge: it fetches a to
 
 from __future__ import annotations
 
-import io
 import time
 
-import requests
-import urllib3
 from azure.core.credentials import AccessToken
-from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.queue import QueueClient
+from offline_http import scripted_transport
 
 from labsupport.wire import WireLog
 
@@ -41,27 +38,20 @@ class Scopes:
         return AccessToken(f"token-for-{scopes[0]}", int(time.time()) + 3600)
 
 
-class AzureLike(requests.adapters.HTTPAdapter):
+def azure_like(request):
     """Refuses a token that is not for storage, with Azure's challenge; accepts the rest."""
-
-    def send(self, request, **kwargs):
-        good = "storage.azure.com" in request.headers.get("Authorization", "")
-        status, body, headers = ((200, EMPTY, {}) if good else
-                                 (401, REFUSAL, {"WWW-Authenticate": CHALLENGE,
-                                                 "x-ms-error-code": "InvalidAuthenticationInfo"}))
-        raw = urllib3.HTTPResponse(body=io.BytesIO(body), status=status, preload_content=False,
-                                   headers={"Content-Type": "application/xml",
-                                            "Content-Length": str(len(body)), **headers})
-        return self.build_response(request, raw)
+    if "storage.azure.com" in request.headers.get("Authorization", ""):
+        return 200, EMPTY, {"Content-Type": "application/xml"}
+    return 401, REFUSAL, {"Content-Type": "application/xml", "WWW-Authenticate": CHALLENGE,
+                          "x-ms-error-code": "InvalidAuthenticationInfo"}
 
 
 def test_the_sdk_follows_azures_audience_challenge_and_retries():
-    session = requests.Session()
-    session.mount("https://", AzureLike())
+    transport, _ = scripted_transport(azure_like)
     credential, wire = Scopes(), WireLog()
     queue = QueueClient("https://acct.queue.core.windows.net", "orders", credential=credential,
                         audience="https://management.azure.com",
-                        transport=RequestsTransport(session=session, session_owner=False),
+                        transport=transport,
                         **wire.hooks)
     assert queue.peek_messages() == []
     assert [(e.status, e.error_code) for e in wire.exchanges] == [

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-import requests
-import urllib3
 from azure.core.exceptions import ResourceNotFoundError
-from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.queue import LinearRetry, QueueClient
+from offline_http import in_turn, scripted_transport
 
 from labsupport.wire import (
     RequestCounter,
@@ -60,29 +56,9 @@ def test_requests_are_classified_by_method_and_path_after_the_queue():
     assert classify("PUT", [], {"comp": "acl"}) == ("set access policy", None)
 
 
-class Scripted(requests.adapters.HTTPAdapter):
-    """Answers each request from a script, offline: what crossed the wire is what we say."""
-
-    def __init__(self, *answers):
-        super().__init__()
-        self.answers = list(answers)
-
-    def send(self, request, **kwargs):
-        status, body, headers = self.answers.pop(0)
-        raw = urllib3.HTTPResponse(body=io.BytesIO(body), status=status, preload_content=False,
-                                   headers={"Content-Length": str(len(body)), **headers})
-        return self.build_response(request, raw)
-
-
-def scripted(*answers) -> RequestsTransport:
-    session = requests.Session()
-    session.mount("https://", Scripted(*answers))
-    return RequestsTransport(session=session, session_owner=False)
-
-
 def test_a_retried_request_is_recorded_once_per_attempt():
-    transport = scripted((503, b"", {"x-ms-error-code": "ServerBusy"}),
-                         (201, LIST, {"Content-Type": "application/xml"}))
+    transport, _ = scripted_transport(in_turn((503, b"", {"x-ms-error-code": "ServerBusy"}),
+                                              (201, LIST, {"Content-Type": "application/xml"})))
     log = WireLog("producer", queue="orders")
     client = QueueClient("https://acct.queue.core.windows.net", "orders", credential=FAKE_SAS,
                          transport=transport,
@@ -100,7 +76,8 @@ def test_the_error_code_is_read_from_the_xml_when_the_header_is_missing():
     answer = (404, body, {"Content-Type": "application/xml"})
     log = RequestCounter()
     client = QueueClient("https://acct.queue.core.windows.net", "orders", credential=FAKE_SAS,
-                         transport=scripted(answer), raw_response_hook=log)
+                         transport=scripted_transport(in_turn(answer))[0],
+                         raw_response_hook=log)
     with pytest.raises(ResourceNotFoundError):
         client.get_queue_properties()
     assert [(e.operation, e.status, e.error_code) for e in log.exchanges] == [

@@ -1,11 +1,14 @@
 """Re-execute notebooks in place, each in a fresh kernel (``make notebooks``).
 
 Maintainers run this after editing a notebook; CI then compares the stored outputs
-strictly (nbval). Prints each notebook's wall time.
+strictly (nbval). Prints each notebook's wall time. Stored outputs are those of a
+non-interactive run: LAB_PROGRESS=0 (no progress bars, queue inspectors as one fixed
+line) unless the caller says otherwise.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,6 +31,7 @@ def run(path: Path, timeout: int = 180) -> float:
 
 
 def main(paths: list[str]) -> int:
+    os.environ.setdefault("LAB_PROGRESS", "0")   # the kernels inherit it
     total = 0.0
     for name in paths:
         elapsed = run(Path(name))

@@ -38,7 +38,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from ..errors import first_line
-from ..patterns.leases import error_code
+from ..patterns.error_codes import error_code
 from ..redact import redact
 from .models import ErrorBody, FieldProblem
 

@@ -3,11 +3,12 @@
     python -m labsupport.api.examples            # write examples/queue-api.*
     python -m labsupport.api.examples --check    # exit 1 if the committed files are stale
 
-Each operation carries an ``x-example`` extension (see :mod:`.routes`): its step in the
-walk-through, a title, and which response fields later requests need (``captures``). The
-generator turns those into Postman test scripts that set collection variables, and into
-REST Client request references in the ``.http`` file. Parameters and body fields named
-like a variable (``message_id``, ``pop_receipt``) use it.
+The walk-through (:data:`WALKTHROUGH`) names each request's route by its operation id,
+gives it a title, and says which response fields later requests need (``captures``); the
+method, path, parameters, body and statuses come from the app's OpenAPI. The generator
+turns captures into Postman test scripts that set collection variables, and into REST
+Client request references in the ``.http`` file. Parameters and body fields named like a
+variable (``message_id``, ``pop_receipt``) use it.
 """
 
 from __future__ import annotations
@@ -28,12 +29,38 @@ POSTMAN_SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collectio
 COLLECTION_NAME = "Queue API"
 
 
+@dataclass(frozen=True)
+class Example:
+    """One request of the walk-through: its route's operation id, a title, and the fields
+    of its answer that later requests use (variable -> path into the JSON answer)."""
+
+    route: str
+    title: str
+    captures: dict[str, list] = field(default_factory=dict)
+
+
+#: The walk-through, in order. A request names its route, never a position.
+WALKTHROUGH = (
+    Example("healthz", "Health check"),
+    Example("get_queue", "Queue properties"),
+    Example("send_message", "Send a message",
+            {"messageId": ["id"], "popReceipt": ["pop_receipt"]}),
+    Example("peek_messages", "Peek at messages"),
+    Example("receive_messages", "Receive (lease) messages",
+            {"messageId": [0, "id"], "popReceipt": [0, "pop_receipt"]}),
+    Example("update_message", "Update the leased message", {"popReceipt": ["pop_receipt"]}),
+    Example("delete_message", "Delete the message"),
+    Example("pop_message", "Pop one message (receive + delete)"),
+    Example("clear_messages", "Clear the queue"),
+)
+
+
 @dataclass
 class Step:
-    """One example request, read from an OpenAPI operation."""
+    """One example request: a walk-through entry with its OpenAPI operation's details."""
 
-    number: int
-    name: str  # the operation id: names the request in the .http file
+    number: int  # its place in the walk-through, from 1
+    name: str  # the route's operation id: names the request in the .http file
     title: str
     method: str
     path: str
@@ -85,29 +112,38 @@ def _body_example(operation: dict, document: dict) -> Any | None:
     return _with_variables(examples[0]) if examples else {}
 
 
+def operations(document: dict) -> dict[str, tuple[str, str, dict]]:
+    """Every operation of an OpenAPI document by operation id: (method, path, operation)."""
+    return {operation["operationId"]: (method, path, operation)
+            for path, methods in document["paths"].items()
+            for method, operation in methods.items()}
+
+
 def steps(document: dict) -> list[Step]:
-    """The operations that have an ``x-example``, in walk-through order."""
+    """The walk-through's requests, in order, each filled in from its route's operation."""
+    routes = operations(document)
+    missing = [example.route for example in WALKTHROUGH if example.route not in routes]
+    if missing:
+        raise LookupError(f"The walk-through names routes the API does not have: {missing}. "
+                          f"Use the operation ids of labsupport/api/routes.py.")
     found = []
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            example = operation.get("x-example")
-            if not example:
-                continue
-            query, url_path = [], path
-            for parameter in operation.get("parameters", []):
-                value, enabled = _value(parameter.get("schema", {}), parameter)
-                if parameter["in"] == "path":
-                    url_path = url_path.replace("{" + parameter["name"] + "}", value)
-                elif parameter["in"] == "query":
-                    query.append((parameter["name"], value, enabled))
-            statuses = sorted(int(code) for code in operation["responses"] if code.startswith("2"))
-            description = (operation.get("description") or operation.get("summary") or "").strip()
-            found.append(Step(
-                number=example["step"], name=operation["operationId"], title=example["title"],
-                method=method.upper(), path=url_path, description=description, query=query,
-                body=_body_example(operation, document), statuses=statuses,
-                captures=example.get("captures", {})))
-    return sorted(found, key=lambda step: step.number)
+    for number, example in enumerate(WALKTHROUGH, start=1):
+        method, url_path, operation = routes[example.route]
+        query = []
+        for parameter in operation.get("parameters", []):
+            value, enabled = _value(parameter.get("schema", {}), parameter)
+            if parameter["in"] == "path":
+                url_path = url_path.replace("{" + parameter["name"] + "}", value)
+            elif parameter["in"] == "query":
+                query.append((parameter["name"], value, enabled))
+        statuses = sorted(int(code) for code in operation["responses"] if code.startswith("2"))
+        description = (operation.get("description") or operation.get("summary") or "").strip()
+        found.append(Step(
+            number=number, name=example.route, title=example.title, method=method.upper(),
+            path=url_path, description=description, query=query,
+            body=_body_example(operation, document), statuses=statuses,
+            captures=example.captures))
+    return found
 
 
 # --- Postman collection v2.1 -------------------------------------------------------------

@@ -13,23 +13,22 @@ second: storage that is down costs under a second, storage that hangs about 7 s.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import parse_port
 from ..errors import ConfigError
+from ..queue_names import is_queue_name
 
 DEFAULT_QUEUE = "queue-api"
 DEFAULT_PORT = 8000
 QUEUE_SETTING = "LAB_API_QUEUE"
 PORT_SETTING = "LAB_API_PORT"
-_QUEUE_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def valid_queue_name(name: str) -> str:
     """Return ``name`` if Azure accepts it as a queue name, else raise :class:`ConfigError`."""
-    if not _QUEUE_NAME.match(name or ""):
+    if not is_queue_name(name):
         raise ConfigError(
             f"{name!r} is not a valid queue name: use 3-63 lowercase letters, digits and "
             f"single hyphens, starting and ending with a letter or digit (e.g. 'orders')."

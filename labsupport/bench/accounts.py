@@ -22,11 +22,13 @@ from pathlib import Path
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.storage.queue import QueueClient
 
-from .. import connect, localcloud
+import localcloud
+from localcloud.azurite import Azurite
+from localcloud.certs import ensure_certificates
+
+from .. import connect
 from ..config import load_config
-from ..localcloud.azurite import Azurite
-from ..localcloud.certs import ensure_certificates
-from ..localcloud.supervisor import choose_ports
+from ..local import choose_ports
 
 
 def control_round_trips(state: Path, runs: int) -> list[float]:
@@ -34,7 +36,7 @@ def control_round_trips(state: Path, runs: int) -> list[float]:
     config = load_config({"LAB_STATE_DIR": str(state)}, env_file=False)
     folder = localcloud.StateFolder(config.state_dir)
     ensure_certificates(folder.root / "tls")
-    azurite = Azurite(folder, choose_ports(config, folder))
+    azurite = Azurite(folder, choose_ports(config, localcloud.last_ports(folder)))
     azurite.start({})
     key = "a2V5" * 22  # any base64 will do: nothing signs with it
     try:
@@ -114,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             round_trips = control_round_trips(state / "azurite", args.runs)
             appear, slowest = creates(state / "cloud", args.runs)
         finally:
-            localcloud.down(localcloud.StateFolder(state / "cloud"))
+            localcloud.stop(state / "cloud")
     print(f"Account changes without an Azurite restart, {args.runs} run(s):")
     print(_line("Azurite confirms an account change", round_trips))
     print(_line("create through ARM until its key works", appear))

@@ -28,7 +28,9 @@ from xml.etree import ElementTree
 
 from azure.storage.queue import QueueClient
 
-from .. import connect, localcloud
+import localcloud
+
+from .. import connect, local
 from ..config import load_config
 from ..paths import project_root
 
@@ -37,7 +39,7 @@ def first_queue_call(state_dir: Path) -> dict[str, float]:
     """Seconds from nothing to: cloud up, lab provisioned, one message round-tripped."""
     config = load_config({"LAB_STATE_DIR": str(state_dir)}, env_file=False)
     started = time.perf_counter()
-    localcloud.up(config)
+    local.up(config)
     up = time.perf_counter()
     lab = connect("bench-startup", quiet=True, config=config)
     provisioned = time.perf_counter()
@@ -61,7 +63,7 @@ def measure_starts(runs: int) -> None:
                 cold.append(first_queue_call(Path(state)))
                 warm.append(first_queue_call(Path(state)))
             finally:
-                localcloud.down(folder)
+                localcloud.stop(folder)
     print(f"Local cloud start-up, median of {runs} runs (fresh state folder each run)")
     print(f"{'step':<20}{'cold (s)':>10}{'warm (s)':>10}")
     for step in cold[0]:
@@ -108,7 +110,7 @@ def _stop_clouds(state: Path) -> None:
     """Stop every local cloud under ``state`` (a worker stops its own; this is the backstop)."""
     for folder in [state, *sorted(p for p in state.glob("*") if p.is_dir())]:
         if localcloud.StateFolder(folder).record.exists():
-            localcloud.down(localcloud.StateFolder(folder))
+            localcloud.stop(folder)
 
 
 def measure_nbval(workers: int, environment: dict[str, str]) -> None:

@@ -9,7 +9,9 @@ from urllib.parse import urlsplit
 from azure.core.exceptions import HttpResponseError
 from azure.storage.queue import QueueClient, QueueServiceClient
 
-from ..auth import AuthError, error_code, probe_queue_access, sas_info
+from ..auth import AuthError, probe_queue_access, sas_info
+from ..auth.sas import TIMING, Problem
+from ..patterns.error_codes import error_code
 from . import Result, report
 
 EXTRAS = {
@@ -73,8 +75,8 @@ def check_worker_sas(sas, service: QueueServiceClient, queue_name: str, *,
 def _time_problems(info, owner: QueueClient, minutes: int) -> tuple[list[str], bool]:
     """Problems with the SAS's validity window, and whether the service could accept it now."""
     now = datetime.now(UTC)
-    found = [f"the SAS {problem}" for problem in info.problems(now)]
-    usable = not any("expired" in p or "not valid yet" in p or "signature" in p for p in found)
+    findings = info.findings(now)
+    usable = not any(p.kind in (*TIMING, Problem.UNSIGNED) for p in findings)
     expiry = info.expiry
     if info.policy_id:
         policy = owner.get_queue_access_policy().get(info.policy_id)
@@ -82,9 +84,10 @@ def _time_problems(info, owner: QueueClient, minutes: int) -> tuple[list[str], b
             return [f"the SAS refers to stored access policy {info.policy_id!r}, which the "
                     f"queue does not have: create it with set_queue_access_policy"], False
         expiry = expiry or _as_time(policy.expiry)
-        found = [p for p in found if "no expiry" not in p]
-        if expiry is None:
-            found.append(f"the SAS has no expiry, and neither has policy {info.policy_id!r}")
+        findings = [p for p in findings if p.kind != Problem.NO_EXPIRY]
+    found = [f"the SAS {problem.text}" for problem in findings]
+    if info.policy_id and expiry is None:
+        found.append(f"the SAS has no expiry, and neither has policy {info.policy_id!r}")
     valid_from = max(now, info.start or now)
     if expiry and (expiry - valid_from).total_seconds() > minutes * 60 + MARGIN_SECONDS:
         left = round((expiry - valid_from).total_seconds() / 60)

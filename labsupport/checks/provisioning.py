@@ -12,6 +12,7 @@ from azure.mgmt.storage.models import StorageQueue
 from azure.storage.queue import QueueClient
 
 from ..errors import first_line
+from ..patterns.error_codes import error_code
 from ..provision import LAB_TAGS
 from ..teardown import lab_resource_groups
 from . import Result, report
@@ -67,7 +68,7 @@ def _queue_problems(storage: StorageManagementClient, lab, metadata: dict[str, s
     try:
         seen.get_queue_properties()
     except HttpResponseError as error:
-        problems.append(f"the data plane cannot read the queue ({error.error_code}): create it "
+        problems.append(f"the data plane cannot read the queue ({error_code(error)}): create it "
                         f"in lab.account_name")
     return problems
 

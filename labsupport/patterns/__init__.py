@@ -1,5 +1,6 @@
 """Patterns learners copy into their own apps, built on public libraries (the Azure SDK) only.
 
+* :mod:`.error_codes` — read the service's error code of a failure (header first).
 * :mod:`.leases` — recognise a lost lease (a stale pop receipt) and delete safely.
 * :mod:`.idempotent` — a small SQLite dedup store so a duplicate delivery has no effect.
 * :mod:`.poison` — move a message that keeps failing to ``<queue>-poison``, content intact.

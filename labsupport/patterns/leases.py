@@ -20,14 +20,12 @@ from __future__ import annotations
 
 from azure.core.exceptions import HttpResponseError
 
+from .error_codes import error_code
+
+__all__ = ["STALE_LEASE_ERRORS", "delete_if_still_leased", "error_code", "is_stale_lease"]
+
 #: (HTTP status, error code) pairs that mean "your pop receipt is stale".
 STALE_LEASE_ERRORS = frozenset({(400, "PopReceiptMismatch"), (404, "MessageNotFound")})
-
-
-def error_code(error: HttpResponseError) -> str:
-    """The service's error code as plain text, e.g. ``"PopReceiptMismatch"`` ("" if none)."""
-    code = getattr(error, "error_code", None)
-    return str(getattr(code, "value", code) or "")
 
 
 def is_stale_lease(error: BaseException) -> bool:

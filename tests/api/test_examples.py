@@ -54,3 +54,28 @@ def test_http_file_reuses_earlier_responses(document):
     assert "# @name receive_messages" in text
     assert ("DELETE {{baseUrl}}/queue/messages/{{receive_messages.response.body.$[0].id}}"
             "?pop_receipt={{update_message.response.body.$.pop_receipt}}") in text
+
+
+def test_the_walk_through_names_each_route_once(document):
+    names = [example.route for example in examples.WALKTHROUGH]
+    assert sorted(names) == sorted(examples.operations(document))
+    assert [step.name for step in examples.steps(document)] == names
+
+
+def test_the_examples_do_not_depend_on_the_order_of_the_routes(document):
+    """Requests name routes: the app may list its paths in any order."""
+    shuffled = dict(document, paths=dict(reversed(list(document["paths"].items()))))
+    assert examples.steps(shuffled) == examples.steps(document)
+
+
+def test_a_walk_through_that_names_a_missing_route_says_which(document, monkeypatch):
+    monkeypatch.setattr(examples, "WALKTHROUGH", (
+        *examples.WALKTHROUGH, examples.Example("purge_everything", "Not a route")))
+    with pytest.raises(LookupError, match=r"\['purge_everything'\]"):
+        examples.steps(document)
+
+
+def test_the_openapi_carries_no_walk_through(document):
+    """The order of the examples is the examples' business, not the API's contract."""
+    assert not [op for ops in document["paths"].values() for op in ops.values()
+                if any(key.startswith("x-") for key in op)]
