@@ -8,9 +8,10 @@
   the rest in seconds; a test without the marker that starts a cloud fails and says so.
 - Under pytest-xdist (``-n``) each worker has local clouds of its own, in sub-folders of
   LAB_STATE_DIR (or of a temporary folder): ``gw0/`` for the tests' fixtures and
-  ``gw0-notebooks/`` for the kernels nbval starts, so a notebook (13 deletes the lab's
-  resource group) never pulls resources from under a test. Each worker stops its clouds
-  when it ends. A notebook's cells stay together on one worker (``--dist loadscope``).
+  ``gw0-notebooks/`` for the kernels nbval starts, so a notebook (02 regenerates the
+  account's keys, 13 deletes the lab's resource group) never changes what a test holds.
+  Each worker stops its clouds when it ends. A notebook's cells stay together on one
+  worker (``--dist loadscope``).
 """
 
 from __future__ import annotations
