@@ -292,8 +292,8 @@ class QueueStates:
         if not exchange.message_id:
             return False
         message = self._message(exchange.queue, exchange.message_id, at, None)
-        if message.state in FINAL:
-            return False
+        if message.state in FINAL and not (message.state == GONE and message.source == SERVICE):
+            return False   # a refresh's "gone" (count 0) is refined by the delete that did it
         copied = any(queue == exchange.queue and text == message.text
                      and message.received <= when <= at
                      for when, queue, text in self._copies)

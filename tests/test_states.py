@@ -230,6 +230,19 @@ def test_a_delete_with_a_stale_receipt_leaves_the_row_leased_by_the_other_actor(
     assert (row.state, row.actor, row.source) == ("deleted", "consumer-2", "wire")
 
 
+def test_a_delete_whose_answer_comes_after_a_refresh_that_saw_count_0_still_names_who():
+    """The service deleted A before the refresh began, but the delete's answer reached the
+    client after the refresh's: the refresh says gone (count 0), the wire says by whom."""
+    facts = [send(0.0, "m1", "A"),
+             receive(0.1, "m1", "A", lease=30, actor="consumer-2"),
+             poll(0.3, count=0),
+             delete(0.4, "m1", actor="consumer-2")]
+    row = only(replay(facts, ["orders"], now=0.5))
+    assert (row.state, row.actor, row.source) == ("deleted", "consumer-2", "wire")
+    without_delete = only(replay(facts[:-1], ["orders"], now=0.5))
+    assert (without_delete.state, without_delete.source) == ("gone", "service")
+
+
 def test_a_copy_to_the_poison_queue_then_a_delete_is_a_move_to_poison():
     text = '{"order_id": "order-4", "amount": "lots"}'
     facts = [send(0.0, "m1", text),
