@@ -1,8 +1,8 @@
 """What a learner sees: JupyterLab runs the lessons in a real browser.
 
-Starts JupyterLab on loopback with a token, the way ``make lab`` does (its quiet flags and
-``lab-settings/``), opens a notebook in headless Chromium (Debian's package, driven by
-Playwright) and runs its cells:
+Starts one JupyterLab on loopback with a token, the way ``make lab`` does (its quiet flags
+and ``lab-settings/``), and one headless Chromium (Debian's package, driven by Playwright);
+each test opens its notebook in a fresh page and an empty workspace and runs its cells:
 
 * lesson 03 top to bottom from the Run menu: no error output, the exercise check passes;
 * lesson 04 cell by cell: the queue inspector's row for message A goes visible → leased →
@@ -14,6 +14,7 @@ with a deadline.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -70,14 +71,17 @@ def test_make_lab_starts_jupyterlab_as_this_test_does():
         assert flag.replace(str(ROOT), "$(CURDIR)") in makefile, flag
 
 
-@pytest.fixture
-def jupyterlab(tmp_path, cloud):
-    """A JupyterLab server on a copy of the notebooks; yields its base URL and token."""
-    workspace = tmp_path / "lab"
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory, cloud):
+    """One JupyterLab server for this module's tests, on a copy of the notebooks; yields its
+    base URL and token. Each test opens its notebook in a fresh page and an empty workspace
+    and shuts its kernels down afterwards (:func:`opened`)."""
+    home = tmp_path_factory.mktemp("jupyterlab")
+    workspace = home / "lab"
     shutil.copytree(ROOT / "notebooks", workspace / "notebooks")
     shutil.copytree(ROOT / "images", workspace / "images")
     port, token = _free_port(), secrets.token_hex(16)
-    log = open(tmp_path / "jupyterlab.log", "wb")  # noqa: SIM115 - closed below
+    log = open(home / "jupyterlab.log", "wb")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
          f"--port={port}", f"--IdentityProvider.token={token}",
@@ -85,8 +89,8 @@ def jupyterlab(tmp_path, cloud):
          "--allow-root", *QUIET_LAB],
         stdout=log, stderr=subprocess.STDOUT,
         # Fresh user settings (none of this machine's); inspectors live, as in `make lab`.
-        env={**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
-             "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"), "LAB_INSPECTOR": "live"},
+        env={**os.environ, "JUPYTER_CONFIG_DIR": str(home / "cfg"),
+             "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"), "LAB_INSPECTOR": "live"},
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -99,7 +103,7 @@ def jupyterlab(tmp_path, cloud):
                 server.kill()
                 log.close()
                 pytest.fail("JupyterLab did not start:\n"
-                            + (tmp_path / "jupyterlab.log").read_text()[-2000:])
+                            + (home / "jupyterlab.log").read_text()[-2000:])
             time.sleep(0.2)
     yield base, token
     server.terminate()
@@ -110,34 +114,58 @@ def jupyterlab(tmp_path, cloud):
     log.close()
 
 
-@contextmanager
-def opened(jupyterlab, notebook: str):
-    """A Chromium page with ``notebook`` open, its kernel idle and its stored outputs cleared."""
-    base, token = jupyterlab
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium for this module's tests; each test gets a context of its own
+    (no cookies, storage or cache from an earlier test)."""
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
                                              headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.set_default_timeout(120_000)
-        try:
-            page.goto(f"{base}/lab/tree/{notebook}?token={token}")
-            page.locator(".jp-Notebook").first.wait_for()
-            page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for()
-            clear_outputs(page)
-            yield page
-            errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
-            assert errors.count() == 0, errors.first.inner_text()
-            assert page.get_by_text(NEWS_QUESTION).count() == 0
-        finally:
-            browser.close()
+        yield browser
+        browser.close()
+
+
+def _shut_down_kernels(jupyterlab) -> None:
+    """End every kernel session of the server, as the end of a server of its own would."""
+    base, token = jupyterlab
+    headers = {"Authorization": f"token {token}"}
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/api/sessions",
+                                                       headers=headers), timeout=30) as answer:
+        sessions = json.load(answer)
+    for session in sessions:
+        urllib.request.urlopen(urllib.request.Request(
+            f"{base}/api/sessions/{session['id']}", headers=headers, method="DELETE"),
+            timeout=30).close()
+
+
+@contextmanager
+def opened(jupyterlab, chromium, notebook: str):
+    """A Chromium page with ``notebook`` open in an empty workspace (``?reset``: nothing an
+    earlier test opened comes back), its kernel idle and its stored outputs cleared."""
+    base, token = jupyterlab
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(f"{base}/lab/tree/{notebook}?reset&token={token}")
+        page.locator(".jp-Notebook").first.wait_for()
+        page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for()
+        clear_outputs(page)
+        yield page
+        errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
+        assert errors.count() == 0, errors.first.inner_text()
+        assert page.get_by_text(NEWS_QUESTION).count() == 0
+    finally:
+        context.close()
+        _shut_down_kernels(jupyterlab)
 
 
 def kernel_idle(page):
     return page.locator(".jp-StatusBar-Widget", has_text="| Idle").first
 
 
-def test_lesson_runs_in_jupyterlab(jupyterlab, tmp_path):
-    with opened(jupyterlab, NOTEBOOK) as page:
+def test_lesson_runs_in_jupyterlab(jupyterlab, chromium, tmp_path):
+    with opened(jupyterlab, chromium, NOTEBOOK) as page:
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         page.get_by_text(EXPECTED, exact=False).first.wait_for()
@@ -202,8 +230,8 @@ def states_become(page, states: list[str]) -> None:
                     f"expected {states}")
 
 
-def test_the_inspector_follows_message_a_live(jupyterlab, tmp_path):
-    with opened(jupyterlab, INSPECTED) as page:
+def test_the_inspector_follows_message_a_live(jupyterlab, chromium, tmp_path):
+    with opened(jupyterlab, chromium, INSPECTED) as page:
         run_cell(page, "lab = labsupport.connect(")
         run_cell(page, "tracer = Tracer()")
         run_cell(page, "labsupport.inspect(queue)")
