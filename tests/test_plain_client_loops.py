@@ -7,10 +7,16 @@ clients of the same queue, and checks that every cell runs (no loop spins foreve
 a deadline) and prints the same messages as the stored, traced run. Cells that print what
 the tracer recorded (timelines, tables, stories) have nothing to show without hooks and
 are only required to run.
+
+The loops are in 05 (delete what a batch received), 06 (receive until nothing is visible,
+alone and in three threads) and 07 (the poison-handling consumer). 04 has none (its actors
+make single calls), so it is not run again here; a test below finds the notebooks whose
+loops use traced clients, so one that gains such a loop cannot be left out.
 """
 
 from __future__ import annotations
 
+import ast
 import configparser
 import os
 import re
@@ -21,8 +27,9 @@ import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ["04_visibility_timeout.ipynb", "05_time_to_live.ipynb",
-             "06_out_of_order_redelivery.ipynb", "07_duplicates_and_poison_messages.ipynb"]
+#: The lessons with loops over what traced clients receive (see above: 04 has none).
+NOTEBOOKS = ["05_time_to_live.ipynb", "06_out_of_order_redelivery.ipynb",
+             "07_duplicates_and_poison_messages.ipynb"]
 
 #: Rebinds the notebook's ``Tracer`` only (the exercise checks keep recording).
 PLAIN_CLIENTS = '''
@@ -90,3 +97,23 @@ def test_the_lessons_loops_run_on_plain_clients(name, lab_config, cloud):
                                                   f"{before.source[:300]}"
         compared += 1
     assert compared >= 5, "the notebook's demo cells were compared"
+
+
+def traced_loops(path: Path) -> list[str]:
+    """The loops (``for``/``while``) of a notebook's code that use a client a Tracer made."""
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    trees = [ast.parse(source) for source in cells if not source.lstrip().startswith("%")]
+    traced = {target.id for tree in trees for node in ast.walk(tree)
+              if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+              and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "client"
+              for target in node.targets if isinstance(target, ast.Name)}
+    return [ast.unparse(node).splitlines()[0] for tree in trees for node in ast.walk(tree)
+            if isinstance(node, ast.For | ast.While)
+            and any(isinstance(name, ast.Name) and name.id in traced for name in ast.walk(node))]
+
+
+def test_every_lesson_with_a_traced_loop_is_run_on_plain_clients():
+    lessons = sorted((ROOT / "notebooks").glob("0[4-7]_*.ipynb"))
+    assert len(lessons) == 4, "lessons 04–07"
+    with_loops = [path.name for path in lessons if traced_loops(path)]
+    assert with_loops == NOTEBOOKS, f"run these on plain clients: {with_loops}"
