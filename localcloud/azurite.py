@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from .errors import LocalCloudError, NotInstalledError
+from .errors import LocalCloudError, NotInstalledError, PortTakenError
 from .state import StateFolder
 
 SERVICES = ("blob", "queue", "table")
@@ -112,6 +112,18 @@ def port_accepts(port: int) -> bool:
     return True
 
 
+def port_taken(port: int) -> bool:
+    """True if a server could not listen on the port now: bound as Node and uvicorn bind
+    (SO_REUSEADDR), so a connection left in TIME_WAIT does not count."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 class Azurite:
     """One Azurite process (blob, queue and table services) owned by the local cloud."""
 
@@ -174,6 +186,9 @@ class Azurite:
         while not all(port_accepts(self.ports[s]) for s in SERVICES):
             if self.process.poll() is not None:
                 self._close_channel()
+                for service in SERVICES:  # the usual reason: a port was taken meanwhile
+                    if port_taken(self.ports[service]):
+                        raise PortTakenError(service, self.ports[service])
                 raise LocalCloudError(
                     f"Azurite exited with code {self.process.returncode} while starting. "
                     f"Last lines of {self.log_path}:\n{self.log_tail()}"

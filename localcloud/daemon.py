@@ -18,10 +18,10 @@ from pathlib import Path
 
 import uvicorn
 
-from .azurite import Azurite
+from .azurite import Azurite, port_taken
 from .certs import ensure_certificates
 from .cloud import Cloud
-from .errors import LocalCloudError
+from .errors import LocalCloudError, PortTakenError
 from .management import StoreError, create_app, load_store
 from .state import Record, StateFolder, read_record, write_record
 from .tokens import TokenService, new_signing_key
@@ -89,6 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         cloud.azurite.start(store.azurite_accounts())
         cloud.accounts = store.azurite_accounts()
         asyncio.run(serve(cloud, store))
+    except PortTakenError as exc:
+        log.error("%s", exc)
+        return PortTakenError.EXIT_CODE
+    except SystemExit:  # uvicorn exits when it cannot listen
+        if not port_taken(cloud.ports["management"]):
+            raise
+        log.error("%s", PortTakenError("management", cloud.ports["management"]))
+        return PortTakenError.EXIT_CODE
     except LocalCloudError as exc:
         log.error("%s", exc)
         return 1

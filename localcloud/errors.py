@@ -15,6 +15,19 @@ class NotInstalledError(LocalCloudError):
     """Node.js or the project's ``node_modules`` (Azurite) are missing."""
 
 
+class PortTakenError(LocalCloudError):
+    """Another program took a port between its choice and the local cloud's listen."""
+
+    #: The daemon's exit code for this error (EX_TEMPFAIL): the supervisor may choose again.
+    EXIT_CODE = 75
+
+    def __init__(self, service: str, port: int, detail: str = ""):
+        super().__init__(
+            f"Port {port} ({service}) was taken by another program as the local cloud "
+            f"started: choose another port, or let the lab pick free ones.{detail}")
+        self.service, self.port = service, port
+
+
 class LocalCloudRestarted(UserWarning):
     """A local cloud that had stopped working (a crash, a reboot) was started again;
     recent writes may be lost. Warned by :func:`localcloud.start` unless its caller

@@ -30,11 +30,13 @@ from pathlib import Path
 from .azurite import SERVICES, find_azurite, find_node, log_tail
 from .certs import ensure_certificates
 from .constants import SUBSCRIPTION_ID
-from .errors import LocalCloudError, LocalCloudRestarted
+from .errors import LocalCloudError, LocalCloudRestarted, PortTakenError
 from .state import Record, StateFolder, pid_alive, read_record, state_folder
 
 ALL_SERVICES = (*SERVICES, "management")
 START_TIMEOUT = 60.0
+#: Daemons started, at most, when ports taken meanwhile must be chosen again.
+PORT_ATTEMPTS = 3
 #: The ports to listen on (service -> port for every name in ALL_SERVICES), or a function
 #: that picks them, given the ports the last cloud of this folder used (maybe none).
 Ports = Mapping[str, int] | Callable[[dict[str, int]], Mapping[str, int]]
@@ -199,7 +201,9 @@ def start(folder: StateFolder | os.PathLike | str, ports: Ports, *,
     """Ensure the local cloud of this state folder runs; return its record.
 
     ``ports`` is used only when a cloud has to be started (a running one keeps its
-    ports); a function is called under the start lock with :func:`last_ports`.
+    ports); a function is called under the start lock with :func:`last_ports`, and again
+    (up to :data:`PORT_ATTEMPTS` starts) if another program takes a port it chose before
+    the daemon listens on it. Fixed ports taken that way are a :class:`LocalCloudError`.
     ``node_project`` is the folder whose ``node_modules`` holds Azurite (default: see
     :func:`localcloud.azurite.node_project`). When a cloud that had stopped working is
     replaced, ``on_restart`` gets a sentence saying so; without it that sentence is a
@@ -214,38 +218,62 @@ def start(folder: StateFolder | os.PathLike | str, ports: Ports, *,
         find_azurite(node_project)
         _clear_stale(folder, current.record)
         ensure_certificates(folder.root / "tls")
-        chosen = _ports_to_use(ports, folder)
         folder.logs.mkdir(parents=True, exist_ok=True)
         log_path = folder.logs / "localcloud.log"
         _keep_previous(log_path)
-        command = [sys.executable, "-m", "localcloud.daemon",
-                   "--state-dir", str(folder.root), "--ports", json.dumps(chosen)]
-        if node_project is not None:
-            command += ["--node-project", str(node_project)]
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=folder.root, env=_daemon_environment(),
-            )
-        deadline = time.monotonic() + timeout
-        while True:
-            record = read_record(folder)
-            if record and record.pid == process.pid:
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            chosen = _ports_to_use(ports, folder)
+            process = _spawn(folder, chosen, node_project, log_path)
+            record = _wait_ready(process, folder, log_path, timeout)
+            if record is not None:
                 if current.state == "stale":
                     _say_restarted(current.problem, on_restart)
                 return record
-            if process.poll() is not None:
+            # A port was taken between its choice and the listen: a chooser chooses again.
+            if not callable(ports) or attempt == PORT_ATTEMPTS:
                 raise LocalCloudError(
-                    f"The local cloud failed to start (exit code {process.returncode}). "
-                    f"Last lines of {log_path}:\n{log_tail(log_path, 20)}"
-                )
-            if time.monotonic() > deadline:
-                _kill_group(process, folder)
-                raise LocalCloudError(
-                    f"The local cloud did not become ready within {timeout:.0f} s. Last lines "
-                    f"of {log_path}:\n{log_tail(log_path, 20)}"
-                )
-            time.sleep(0.02)
+                    f"The local cloud could not listen: another program took one of its "
+                    f"ports {json.dumps(chosen)} as it started. Stop that program or choose "
+                    f"other ports. Last lines of {log_path}:\n{log_tail(log_path, 20)}")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _spawn(folder: StateFolder, ports: dict[str, int], node_project: Path | None,
+           log_path: Path) -> subprocess.Popen:
+    """Start the daemon on these ports, detached, its output appended to ``log_path``."""
+    command = [sys.executable, "-m", "localcloud.daemon",
+               "--state-dir", str(folder.root), "--ports", json.dumps(ports)]
+    if node_project is not None:
+        command += ["--node-project", str(node_project)]
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, cwd=folder.root, env=_daemon_environment(),
+        )
+
+
+def _wait_ready(process: subprocess.Popen, folder: StateFolder, log_path: Path,
+                timeout: float) -> Record | None:
+    """The daemon's record once it is ready; None if it exited because a port was taken."""
+    deadline = time.monotonic() + timeout
+    while True:
+        record = read_record(folder)
+        if record and record.pid == process.pid:
+            return record
+        if process.poll() is not None:
+            if process.returncode == PortTakenError.EXIT_CODE:
+                return None
+            raise LocalCloudError(
+                f"The local cloud failed to start (exit code {process.returncode}). "
+                f"Last lines of {log_path}:\n{log_tail(log_path, 20)}"
+            )
+        if time.monotonic() > deadline:
+            _kill_group(process, folder)
+            raise LocalCloudError(
+                f"The local cloud did not become ready within {timeout:.0f} s. Last lines "
+                f"of {log_path}:\n{log_tail(log_path, 20)}"
+            )
+        time.sleep(0.02)
 
 
 def _keep_previous(log: Path) -> None:

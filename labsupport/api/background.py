@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +18,9 @@ import httpx
 
 from ..errors import LabError
 from ..paths import state_dir
+from ..ports import free_port
 from ..redact import redact
 from .server import HOST
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (the service binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 class BackgroundService:

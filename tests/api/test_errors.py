@@ -17,8 +17,8 @@ from azure.core.exceptions import (
 
 from labsupport.api import QueueSettings, create_app, routes
 from labsupport.api.app import ensure_queue
-from labsupport.api.background import free_port
 from labsupport.api.errors import from_storage
+from labsupport.ports import free_port
 
 from .conftest import TestClient
 

@@ -15,8 +15,8 @@ import time
 import pytest
 
 from labsupport.api import QueueSettings, create_app
-from labsupport.api.background import free_port
 from labsupport.api.routes import HEALTH_TIMEOUT
+from labsupport.ports import free_port
 
 from .conftest import TestClient
 from .test_errors import assert_error

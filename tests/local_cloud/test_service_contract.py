@@ -6,8 +6,10 @@ check what it promises its callers (ports, their memory, its own errors and warn
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import warnings
 
 import pytest
@@ -86,6 +88,51 @@ def test_a_restart_after_a_crash_is_its_own_warning_unless_the_caller_says_other
         localcloud.start(state, some_free_ports(), on_restart=told.append)
     assert len(told) == 1 and told[0].startswith("The local cloud had stopped working")
     assert not [w for w in warned if issubclass(w.category, localcloud.LocalCloudRestarted)]
+
+
+@contextlib.contextmanager
+def listening(port: int):
+    """Another program listening on ``port``."""
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.bind(("127.0.0.1", port))
+        other.listen()
+        yield
+
+
+@pytest.mark.cloud
+@pytest.mark.parametrize("service", ["queue", "management"])
+def test_a_port_taken_after_it_was_chosen_is_chosen_again(state, service):
+    chosen: list[dict[str, int]] = []
+
+    def choose(last):
+        chosen.append(some_free_ports())
+        return chosen[-1]
+
+    # The first choice is taken before the daemon listens (another program was quicker).
+    with contextlib.ExitStack() as others:
+        def quick(last):
+            ports = choose(last)
+            if len(chosen) == 1:
+                others.enter_context(listening(ports[service]))
+            return ports
+
+        record = localcloud.start(state, quick)
+        assert len(chosen) == 2, "the chooser was asked again"
+        assert record.ports == chosen[1] and localcloud.status(state).running
+        log = (localcloud.StateFolder(state).logs / "localcloud.log").read_text()
+        assert f"Port {chosen[0][service]} ({service}) was taken by another program" in log
+
+
+@pytest.mark.cloud
+def test_fixed_ports_taken_meanwhile_are_a_clear_error(state):
+    ports = some_free_ports()
+    with listening(ports["queue"]), \
+            pytest.raises(localcloud.LocalCloudError, match="another program took one of its "
+                          "ports") as error:
+        localcloud.start(state, ports)
+    assert str(ports["queue"]) in str(error.value)
+    assert localcloud.status(state).state == "stopped"
 
 
 def test_its_errors_are_its_own(state, tmp_path_factory):
