@@ -19,7 +19,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from labsupport.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -52,12 +53,6 @@ if not CHROMIUM:
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def clear_outputs(page) -> None:
     """Clear the stored outputs and prompts, so that every output the test waits for is new."""
     page.get_by_role("menuitem", name="Edit", exact=True).click()
@@ -80,7 +75,7 @@ def jupyterlab(tmp_path_factory, cloud):
     workspace = home / "lab"
     shutil.copytree(ROOT / "notebooks", workspace / "notebooks")
     shutil.copytree(ROOT / "images", workspace / "images")
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     log = open(home / "jupyterlab.log", "wb")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
