@@ -14,7 +14,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 # workers keep two cores busy while tests wait on visibility timeouts and TTLs; a fourth
 # added ~15% CPU and no speed (python -m labsupport.bench startup --nbval --workers N).
 TEST_WORKERS ?= 3
-PARALLEL := -n $(TEST_WORKERS) --dist loadscope
+PARALLEL := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 # Stops every local cloud under a state folder (a run that was killed may leave some).
 stop_clouds = for state in $(1) $(1)/*/; do if [ -f $$state/localcloud.json ]; then \
 	LAB_STATE_DIR=$$state $(PY) -m labsupport down >/dev/null; fi; done; true

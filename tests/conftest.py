@@ -16,9 +16,6 @@ import localcloud
 from labsupport import local
 from labsupport.config import load_config
 
-# Stored notebook outputs have no progress bars; kernels started by nbval inherit this.
-os.environ.setdefault("LAB_PROGRESS", "0")
-
 
 @pytest.fixture(scope="session")
 def lab_config():

@@ -53,7 +53,14 @@ def test_the_local_cloud_daemon_loads_no_management_sdk_identity_or_labsupport()
     assert among(modules, MANAGEMENT_SDKS) == []
     assert among(modules, IDENTITY) == []
     assert among(modules, ("labsupport",)) == []
-    assert among(modules, ("azure.storage.queue",)), "control: its data-plane SDK is loaded"
+    assert among(modules, ("azure.storage",)) == [], "the data-plane SDKs load on first use"
+    used = loaded_after("import types\n"
+                        "from localcloud.management.dataplane import AccountData\n"
+                        "cloud = types.SimpleNamespace(endpoint=lambda s, a: 'https://h/a')\n"
+                        "AccountData(cloud, 'a', 'a2V5').queues_client()\n"
+                        "AccountData(cloud, 'a', 'a2V5').blobs_client()")
+    assert among(used, ("azure.storage.queue",)) and among(used, ("azure.storage.blob",)), \
+        "control: the first client loads its SDK"
 
 
 @pytest.mark.parametrize("module", ["labsupport.provision", "labsupport.api",

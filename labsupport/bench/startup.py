@@ -83,7 +83,7 @@ def nbval_command(notebooks: list[Path], workers: int, report: Path) -> list[str
     """Strict nbval over ``notebooks`` in parallel, as ``make test`` runs them."""
     root = project_root()
     return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            "-n", str(workers), "--dist", "loadscope",
+            "-n", str(workers), "--dist", "loadscope", "--no-loadscope-reorder",
             "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
             str(root / "tests" / "nbval_sanitize.cfg"), f"--junitxml={report}",
             *map(str, notebooks)]

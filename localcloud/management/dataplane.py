@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import BlobServiceClient
-from azure.storage.queue import QueueServiceClient
 
 from ..cloud import Cloud
+
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobServiceClient
+    from azure.storage.queue import QueueServiceClient
 
 CLIENT_OPTIONS = {"connection_timeout": 5, "read_timeout": 30, "retry_total": 3}
 
@@ -34,10 +37,14 @@ class AccountData:
         self.credential = AzureNamedKeyCredential(account, key)
 
     def queues_client(self) -> QueueServiceClient:
+        from azure.storage.queue import QueueServiceClient  # on first use: a faster start
+
         return QueueServiceClient(self.cloud.endpoint("queue", self.account),
                                   credential=self.credential, **CLIENT_OPTIONS)
 
     def blobs_client(self) -> BlobServiceClient:
+        from azure.storage.blob import BlobServiceClient  # on first use: a faster start
+
         return BlobServiceClient(self.cloud.endpoint("blob", self.account),
                                  credential=self.credential, **CLIENT_OPTIONS)
 
