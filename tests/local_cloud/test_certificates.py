@@ -23,6 +23,7 @@ from cryptography.x509.oid import NameOID
 from localcloud.certs import (
     _PEM_CERTIFICATE,
     ensure_certificates,
+    ensure_hashed_directory,
     subject_hash,
 )
 
@@ -135,3 +136,15 @@ def test_the_directory_is_public_like_the_bundle_and_the_key_stays_private(tmp_p
     assert modes == {paths.bundle.stat().st_mode & 0o777}
     assert paths.server_key.stat().st_mode & 0o777 == 0o600
 
+
+def test_a_running_cloud_from_before_the_directory_gets_it_on_the_next_up(cloud, lab_config):
+    from labsupport import local
+
+    certificates = local.folder(lab_config).certificates
+    try:
+        shutil.rmtree(certificates.ca_dir)
+        again = local.up(lab_config)
+        assert again.pid == cloud.pid, "the running cloud is kept"
+        assert len(list(certificates.ca_dir.iterdir())) > 100
+    finally:
+        ensure_hashed_directory(certificates)
