@@ -160,7 +160,8 @@ def _local_environment(config: LabConfig, quiet: bool) -> str:
     os.environ["IDENTITY_ENDPOINT"] = env["IDENTITY_ENDPOINT"]
     os.environ["IDENTITY_HEADER"] = env["IDENTITY_HEADER"]
     _choose_local_credential(quiet)
-    trust_local_cloud(folder.certificates)
+    certificates = folder.certificates
+    trust_local_cloud(ca_dir=certificates.ca_dir, bundle=certificates.bundle, ca=certificates.ca)
     return env["LAB_MANAGEMENT_ENDPOINT"]
 
 

@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from localcloud.certs import Certificates
+from pathlib import Path
 
 TRUST_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 
-def trust_local_cloud(certificates: Certificates) -> None:
-    """Point the CA variables at the lab's hashed directory and bundle, and add the lab CA
-    to already-built aiohttp contexts."""
-    os.environ["REQUESTS_CA_BUNDLE"] = str(certificates.ca_dir)
-    os.environ["SSL_CERT_FILE"] = str(certificates.bundle)
+def trust_local_cloud(*, ca_dir: Path, bundle: Path, ca: Path) -> None:
+    """Point ``REQUESTS_CA_BUNDLE`` at the hashed directory ``ca_dir`` and ``SSL_CERT_FILE``
+    at ``bundle``, and add the lab CA ``ca`` to already-built aiohttp contexts."""
+    os.environ["REQUESTS_CA_BUNDLE"] = str(ca_dir)
+    os.environ["SSL_CERT_FILE"] = str(bundle)
     connector = sys.modules.get("aiohttp.connector")
     context = getattr(connector, "_SSL_CONTEXT_VERIFIED", None)
     if context is not None:
-        context.load_verify_locations(cafile=str(certificates.ca))
+        context.load_verify_locations(cafile=str(ca))
