@@ -24,7 +24,7 @@ from .logsetup import configure_logging
 from .progress import progress
 from .queue_names import MAX_LENGTH, is_queue_name
 from .redact import mask
-from .trust import trust_bundle
+from .trust import trust_local_cloud
 
 
 def queue_name_for(topic: str) -> str:
@@ -160,7 +160,8 @@ def _local_environment(config: LabConfig, quiet: bool) -> str:
     os.environ["IDENTITY_ENDPOINT"] = env["IDENTITY_ENDPOINT"]
     os.environ["IDENTITY_HEADER"] = env["IDENTITY_HEADER"]
     _choose_local_credential(quiet)
-    trust_bundle(folder.certificates.bundle, folder.certificates.ca)
+    certificates = folder.certificates
+    trust_local_cloud(ca_dir=certificates.ca_dir, bundle=certificates.bundle, ca=certificates.ca)
     return env["LAB_MANAGEMENT_ENDPOINT"]
 
 

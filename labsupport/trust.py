@@ -1,8 +1,11 @@
 """Make Python clients trust the local cloud's CA, in local mode only.
 
-The bundle is certifi's roots plus the lab CA, so real Azure endpoints stay verifiable.
-``requests`` (sync SDK clients) reads ``REQUESTS_CA_BUNDLE`` on each call; ``aiohttp``
-(async clients) builds its default SSL context at import, so that context is extended too.
+The trusted certificates are certifi's roots plus the lab CA, so real Azure endpoints stay
+verifiable. ``requests`` (sync SDK clients) reads ``REQUESTS_CA_BUNDLE`` on each call: it
+names the hashed directory of those certificates, from which OpenSSL reads only the one a
+connection needs (a bundle file would be parsed whole for every new connection).
+``SSL_CERT_FILE`` names the bundle file, for clients that want a file; ``aiohttp`` (async
+clients) builds its default SSL context at import, so that context is extended too.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from pathlib import Path
 TRUST_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 
-def trust_bundle(bundle: Path, ca: Path) -> None:
-    """Point the CA variables at ``bundle`` and add ``ca`` to already-built aiohttp contexts."""
-    for name in TRUST_VARIABLES:
-        os.environ[name] = str(bundle)
+def trust_local_cloud(*, ca_dir: Path, bundle: Path, ca: Path) -> None:
+    """Point ``REQUESTS_CA_BUNDLE`` at the hashed directory ``ca_dir`` and ``SSL_CERT_FILE``
+    at ``bundle``, and add the lab CA ``ca`` to already-built aiohttp contexts."""
+    os.environ["REQUESTS_CA_BUNDLE"] = str(ca_dir)
+    os.environ["SSL_CERT_FILE"] = str(bundle)
     connector = sys.modules.get("aiohttp.connector")
     context = getattr(connector, "_SSL_CONTEXT_VERIFIED", None)
     if context is not None:

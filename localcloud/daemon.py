@@ -33,7 +33,7 @@ def build_cloud(folder: StateFolder, ports: dict[str, int],
                 node_project: Path | None = None) -> tuple[Cloud, object]:
     certs = ensure_certificates(folder.root / "tls")
     os.environ["SSL_CERT_FILE"] = str(certs.bundle)
-    os.environ["REQUESTS_CA_BUNDLE"] = str(certs.bundle)
+    os.environ["REQUESTS_CA_BUNDLE"] = str(certs.ca_dir)
     store = load_store(folder.management_state)
     tokens = TokenService(folder.secret("token-signing-key", new_signing_key))
     header = folder.secret("identity-header", new_signing_key)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .azurite import SERVICES, find_azurite, find_node, log_tail
-from .certs import ensure_certificates
+from .certs import ensure_certificates, ensure_hashed_directory
 from .constants import SUBSCRIPTION_ID
 from .errors import LocalCloudError, LocalCloudRestarted, PortTakenError
 from .state import Record, StateFolder, pid_alive, read_record, state_folder
@@ -213,6 +213,7 @@ def start(folder: StateFolder | os.PathLike | str, ports: Ports, *,
     with folder.locked():
         current = status(folder)
         if current.running:
+            ensure_hashed_directory(folder.certificates)  # a cloud started before it existed
             return current.record
         find_node()  # needed to start Azurite, not to use a cloud that runs
         find_azurite(node_project)
@@ -332,7 +333,11 @@ def _daemon_environment() -> dict[str, str]:
 def client_environment(folder: StateFolder | os.PathLike | str, record: Record,
                        subscription_id: str = SUBSCRIPTION_ID) -> dict[str, str]:
     """Variables that let unchanged Azure SDK code use this local cloud as it would Azure
-    (``subscription_id``: the one clients should use; the cloud serves any)."""
+    (``subscription_id``: the one clients should use; the cloud serves any).
+
+    ``SSL_CERT_FILE`` names the CA bundle; ``REQUESTS_CA_BUNDLE`` the hashed directory of
+    the same certificates, which requests verifies with without parsing the whole bundle
+    for each new connection (see :mod:`localcloud.certs`)."""
     from .tokens import new_signing_key
 
     folder = state_folder(folder)
@@ -340,7 +345,7 @@ def client_environment(folder: StateFolder | os.PathLike | str, record: Record,
     return {
         "AZURE_SUBSCRIPTION_ID": subscription_id,
         "LAB_MANAGEMENT_ENDPOINT": endpoints["management"],
-        "REQUESTS_CA_BUNDLE": record.ca_bundle,
+        "REQUESTS_CA_BUNDLE": str(folder.certificates.ca_dir),
         "SSL_CERT_FILE": record.ca_bundle,
         "IDENTITY_ENDPOINT": endpoints["identity"],
         "IDENTITY_HEADER": folder.secret("identity-header", new_signing_key),
