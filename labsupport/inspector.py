@@ -30,6 +30,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 
 from azure.core.exceptions import HttpResponseError
 
@@ -37,7 +38,7 @@ from .errors import ConfigError, LabError, first_line
 from .inspector_view import render
 from .patterns.leases import error_code
 from .states import PEEK_LIMIT, Counts, Poll, QueueStates, Row
-from .wire import Exchange, add_listener, exchange_from, remove_listener
+from .wire import Exchange, add_listener, exchange_from, receiving, remove_listener
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +333,8 @@ class Inspector:
         for name in self.queues:
             if self._model.missing(name):
                 continue
-            result = self._poll(name)
+            result = replace(self._poll(name), receiving=receiving(name))
+            changed |= self._drain()   # what a receive told before that, first
             with self._lock:
                 changed |= self._model.poll(result)
         self._interval = INTERVAL if changed else min(self._interval * 2, SLOWEST)

@@ -66,6 +66,9 @@ class Poll:
     service_time: datetime | None = None
     missing: bool = False
     error: str = ""
+    #: A traced receive on this queue was still unanswered when the peek's answer came:
+    #: a message missing from the peek may be its, so the receive will say (not *hidden*).
+    receiving: bool = False
 
     @property
     def full(self) -> bool:
@@ -369,6 +372,8 @@ class QueueStates:
             return False        # still under its lease or delay, as far as the lab knows
         elif message.state == HIDDEN or (message.state == UNSEEN and poll.full):
             return False
+        elif poll.receiving:
+            return False        # a traced receive in flight may have it: it will tell
         elif poll.full:
             self._set(message, UNSEEN, SERVICE, poll.answered)
         else:

@@ -211,6 +211,27 @@ def remove_listener(listener: Callable[[Exchange], None]) -> None:
             _listeners.remove(listener)
 
 
+#: Traced receives on the wire (sent, not yet answered): their queue and when they left.
+_receiving: dict[int, tuple[str, float]] = {}
+_receive_ids = iter(range(1, 1 << 62))
+_RECEIVE = "queuelab.wire.receive"
+#: A receive unanswered for longer is forgotten: one that failed without a response (a
+#: connection error) never reaches the response hook.
+RECEIVE_FORGOTTEN_AFTER = 10.0
+
+
+def receiving(queue: str) -> bool:
+    """True while a traced client's receive on ``queue`` has left and not been answered
+    (and, once answered, until its exchange has reached every listener). The inspector
+    waits for it before it calls a message that left its peek *hidden*."""
+    now = time.monotonic()
+    with _listeners_lock:
+        for key, (_, left) in list(_receiving.items()):
+            if now - left > RECEIVE_FORGOTTEN_AFTER:
+                del _receiving[key]
+        return any(name == queue for name, _ in _receiving.values())
+
+
 def _publish(exchange: Exchange) -> None:
     with _listeners_lock:
         listeners = list(_listeners)
@@ -238,8 +259,16 @@ class WireLog:
 
     # -- the SDK's hooks -------------------------------------------------------------------
     def on_request(self, request) -> None:
-        """``raw_request_hook``: note when this attempt left."""
+        """``raw_request_hook``: note when this attempt left (and if it is a receive)."""
         request.context[_STARTED] = self._clock()
+        http = request.http_request
+        queue = self.queue or _queue_from_url(http.url)
+        _, after, query = _split(http.url, queue)
+        if queue and classify(http.method.upper(), after, query)[0] == "receive" \
+                and query.get("peekonly") != "true":
+            with _listeners_lock:
+                key = request.context[_RECEIVE] = next(_receive_ids)
+                _receiving[key] = (queue, time.monotonic())
 
     def on_response(self, response) -> None:
         """``raw_response_hook``: record the request and its response."""
@@ -250,6 +279,10 @@ class WireLog:
         if self._on_exchange:
             self._on_exchange(exchange)
         _publish(exchange)
+        key = response.context.get(_RECEIVE) if response.context else None
+        if key is not None:   # after the listeners have it: no moment with neither
+            with _listeners_lock:
+                _receiving.pop(key, None)
 
     def __call__(self, pipeline_object) -> None:
         """Used as ``raw_response_hook=log``: record the response and its request."""
@@ -321,4 +354,4 @@ class RequestCounter(WireLog):
 
 
 __all__ = ["Exchange", "RequestCounter", "WireLog", "WireMessage", "add_listener",
-           "exchange_from", "remove_listener"]
+           "exchange_from", "receiving", "remove_listener"]

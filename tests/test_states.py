@@ -6,6 +6,7 @@ Times: ``at``/``now`` are the inspector's monotonic seconds; the service's own t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -89,6 +90,24 @@ def test_a_message_received_by_an_untraced_client_is_hidden_not_leased():
     traced = [send(0.0, "m1", "A"), receive(0.5, "m1", "A", lease=30), poll(1.0, count=1)]
     row = only(replay(traced, ["orders"], now=1.5))
     assert (row.state, row.source, row.actor) == ("leased", "wire", "consumer-1")
+
+
+def test_a_message_that_leaves_the_peek_while_a_traced_receive_is_out_waits_for_it():
+    # consumer-1's receive left at 0.9 and leased A; the peek (1.0-1.01) no longer shows A;
+    # the receive's answer reaches the inspector at 1.2. A goes visible → leased, never
+    # "hidden" in between.
+    model = QueueStates(["orders"])
+    model.exchange(*reversed(send(0.0, "m1", "A")))
+    model.poll(replace(poll(1.0, count=1), receiving=True))
+    assert only({"orders": model.rows("orders", now=1.1)}).state == "visible"
+    model.exchange(*reversed(receive(1.2, "m1", "A", lease=30)))
+    row = only({"orders": model.rows("orders", now=1.3)})
+    assert (row.state, row.actor) == ("leased", "consumer-1")
+    # The control: with no receive out, the same peek says hidden at once.
+    control = QueueStates(["orders"])
+    control.exchange(*reversed(send(0.0, "m1", "A")))
+    control.poll(poll(1.0, count=1))
+    assert only({"orders": control.rows("orders", now=1.1)}).state == "hidden"
 
 
 def test_a_message_sent_by_an_untraced_client_appears_from_the_peek():

@@ -13,6 +13,7 @@ from labsupport.wire import (
     add_listener,
     classify,
     parse_messages,
+    receiving,
     remove_listener,
     request_text,
 )
@@ -68,6 +69,39 @@ def test_a_retried_request_is_recorded_once_per_attempt():
         ("send", 503, "ServerBusy"), ("send", 201, "")]
     assert [e.request_text for e in log.exchanges] == ["a & b", "a & b"]
     assert all(e.sent <= e.answered for e in log.exchanges)
+
+
+def test_a_receive_is_on_the_wire_from_its_request_until_every_listener_has_its_answer():
+    seen = {}
+
+    def answer(request):
+        seen["while sent"] = (receiving("orders"), receiving("other"))
+        if "peekonly=true" in request.url:
+            return 200, LIST, {"Content-Type": "application/xml"}
+        if request.method == "POST":
+            return 201, LIST, {"Content-Type": "application/xml"}
+        return 200, LIST, {"Content-Type": "application/xml"}
+
+    def listener(exchange):
+        seen.setdefault("listener", []).append((exchange.operation, receiving("orders")))
+
+    transport, _ = scripted_transport(answer)
+    log = WireLog("consumer-1", queue="orders")
+    client = QueueClient("https://acct.queue.core.windows.net", "orders", credential=FAKE_SAS,
+                         transport=transport, **log.hooks)
+    add_listener(listener)
+    try:
+        client.receive_message(visibility_timeout=30)
+        assert seen["while sent"] == (True, False), "a receive on orders, none on other"
+        assert receiving("orders") is False, "answered and told: no longer on the wire"
+        client.peek_messages()
+        assert seen["while sent"] == (False, False), "a peek leases nothing"
+        client.send_message("x")
+        assert seen["while sent"] == (False, False), "nor does a send"
+    finally:
+        remove_listener(listener)
+    assert seen["listener"] == [("receive", True), ("peek", False), ("send", False)], \
+        "listeners hear of a receive before it leaves the list of receives on the wire"
 
 
 def test_the_error_code_is_read_from_the_xml_when_the_header_is_missing():
