@@ -7,6 +7,7 @@ body) appear in notebooks as red noise and would make outputs nondeterministic.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from .redact import redact
@@ -20,12 +21,19 @@ class RedactingFormatter(logging.Formatter):
 
 
 def configure_logging(log_dir: Path) -> Path:
-    """Send SDK logs to ``log_dir/sdk.log`` only (idempotent); return the path."""
+    """Send SDK logs to ``log_dir/sdk.log`` only (idempotent; another folder replaces the
+    last one's file); return the path."""
     path = log_dir / "sdk.log"
     for name in NOISY_LOGGERS:
         logger = logging.getLogger(name)
         logger.propagate = False
-        if not any(getattr(h, "_lab", False) for h in logger.handlers):
+        ours = [h for h in logger.handlers if getattr(h, "_lab", False)]
+        for handler in list(ours):   # a lab connected to another state folder: log there
+            if getattr(handler, "baseFilename", None) != os.path.abspath(path):
+                logger.removeHandler(handler)
+                handler.close()
+                ours.remove(handler)
+        if not ours:
             try:
                 log_dir.mkdir(parents=True, exist_ok=True)
                 handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")

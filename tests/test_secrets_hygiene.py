@@ -163,3 +163,28 @@ def test_sdk_log_records_are_redacted(lab):
     assert "request failed" in text, "the record reached sdk.log"
     assert findings(sas_url + jwt) == ["SAS sig=", "JWT"], "the samples are secrets"
     assert not leaks(text, FAKE_KEY) and findings(text) == []
+
+
+def test_sdk_logs_follow_the_state_folder_of_the_latest_connect(tmp_path):
+    from labsupport.logsetup import configure_logging
+
+    logger, sdk = logging.getLogger("azure"), logging.getLogger("azure.storage.queue")
+    saved = list(logger.handlers)
+    try:
+        first = configure_logging(tmp_path / "one")
+        assert configure_logging(tmp_path / "one") == first
+        sdk.warning("to the first folder")
+        second = configure_logging(tmp_path / "two")
+        sdk.warning("to the second folder")
+        lab_handlers = [h for h in logger.handlers if getattr(h, "_lab", False)]
+        assert len(lab_handlers) == 1, "one file at a time, never both"
+        for handler in lab_handlers:
+            handler.flush()
+        assert "to the first folder" in first.read_text(encoding="utf-8")
+        assert "to the second folder" not in first.read_text(encoding="utf-8")
+        assert "to the second folder" in second.read_text(encoding="utf-8")
+    finally:
+        for handler in logger.handlers:
+            if handler not in saved:
+                handler.close()
+        logger.handlers[:] = saved
