@@ -18,6 +18,7 @@ from test_secret_scan import ROOT, findings, tracked_text_files
 
 from labsupport.config import load_config
 from labsupport.errors import ConfigError
+from labsupport.logsetup import configure_logging
 
 # A fake key shaped like a real one (64 random-looking bytes, base64), and a connection
 # string built from it, as a learner might keep them in lab.env.
@@ -151,7 +152,8 @@ def test_lab_shows_no_key_in_any_form(lab):
 
 
 def test_sdk_log_records_are_redacted(lab):
-    log = Path(lab.config.state_dir) / "logs" / "sdk.log"
+    # As connect() does (another test's connect may have pointed the SDK log elsewhere since).
+    log = configure_logging(Path(lab.config.state_dir) / "logs")
     # built at run time, so this file itself passes the secret scan
     sas_url = "https://a.queue.core.windows.net/q?sp=p&se=2030-01-01&" + "sig=" + "c2ln" * 6
     jwt = ".".join(["eyJ" + "hbGciOiJIUzI1NiJ9", "eyJ" + "hdWQiOiJodHRwczovL3N0b3JhZ2Ui", "c2ln"])
@@ -166,8 +168,6 @@ def test_sdk_log_records_are_redacted(lab):
 
 
 def test_sdk_logs_follow_the_state_folder_of_the_latest_connect(tmp_path):
-    from labsupport.logsetup import configure_logging
-
     logger, sdk = logging.getLogger("azure"), logging.getLogger("azure.storage.queue")
     saved = list(logger.handlers)
     try:
