@@ -10,10 +10,11 @@ TEST_STATE := $(CURDIR)/.lab/test
 BUILD_STATE := $(CURDIR)/.lab/build
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # Tests and notebooks run in parallel (pytest-xdist): each worker has local clouds of its
-# own under $(TEST_STATE) (see conftest.py); a notebook's cells stay on one worker. Three
-# workers keep two cores busy while tests wait on visibility timeouts and TTLs; a fourth
-# added ~15% CPU and no speed (python -m labsupport.bench startup --nbval --workers N).
-TEST_WORKERS ?= 3
+# own under $(TEST_STATE) (see conftest.py); a notebook's cells stay on one worker. Many
+# tests wait on visibility timeouts and TTLs: on 2 cores, 5 workers (longest files first)
+# ran make test in 109 s, 3 or 4 in 117-123 s, 6 in 117 s
+# (python -m labsupport.bench startup --nbval --workers N).
+TEST_WORKERS ?= 5
 PARALLEL := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 # Stops every local cloud under a state folder (a run that was killed may leave some).
 stop_clouds = for state in $(1) $(1)/*/; do if [ -f $$state/localcloud.json ]; then \

@@ -75,7 +75,7 @@ def measure_starts(runs: int) -> None:
 
 
 #: pytest-xdist workers, as in the Makefile (TEST_WORKERS).
-WORKERS = 3
+WORKERS = 5
 NBVAL_TARGET, SUITE_TARGET = 30.0, 120.0
 
 
