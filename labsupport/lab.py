@@ -160,8 +160,7 @@ def _local_environment(config: LabConfig, quiet: bool) -> str:
     os.environ["IDENTITY_ENDPOINT"] = env["IDENTITY_ENDPOINT"]
     os.environ["IDENTITY_HEADER"] = env["IDENTITY_HEADER"]
     _choose_local_credential(quiet)
-    certificates = folder.certificates
-    trust_local_cloud(ca_dir=certificates.ca_dir, bundle=certificates.bundle, ca=certificates.ca)
+    trust_local_cloud(env, folder.certificates.ca)
     return env["LAB_MANAGEMENT_ENDPOINT"]
 
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 TRUST_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 
-def trust_local_cloud(*, ca_dir: Path, bundle: Path, ca: Path) -> None:
-    """Point ``REQUESTS_CA_BUNDLE`` at the hashed directory ``ca_dir`` and ``SSL_CERT_FILE``
-    at ``bundle``, and add the lab CA ``ca`` to already-built aiohttp contexts."""
-    os.environ["REQUESTS_CA_BUNDLE"] = str(ca_dir)
-    os.environ["SSL_CERT_FILE"] = str(bundle)
+def trust_local_cloud(environment: Mapping[str, str], ca: Path) -> None:
+    """Set the CA variables as the local cloud's client ``environment`` names them, and add
+    the lab CA ``ca`` to already-built aiohttp contexts."""
+    for name in TRUST_VARIABLES:
+        os.environ[name] = environment[name]
     connector = sys.modules.get("aiohttp.connector")
     context = getattr(connector, "_SSL_CONTEXT_VERIFIED", None)
     if context is not None:

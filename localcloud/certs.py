@@ -70,6 +70,12 @@ def ensure_certificates(tls_dir: Path) -> Certificates:
     return paths
 
 
+def trust_variables(paths: Certificates) -> dict[str, str]:
+    """The variables that make Python clients trust these certificates: requests reads the
+    hashed directory, everything else the bundle file."""
+    return {"REQUESTS_CA_BUNDLE": str(paths.ca_dir), "SSL_CERT_FILE": str(paths.bundle)}
+
+
 def ensure_hashed_directory(paths: Certificates) -> None:
     """Write the hashed directory from the bundle if it is missing (a state folder made
     before it existed, or a directory removed by hand)."""

@@ -19,7 +19,7 @@ from pathlib import Path
 import uvicorn
 
 from .azurite import Azurite, port_taken
-from .certs import ensure_certificates
+from .certs import ensure_certificates, trust_variables
 from .cloud import Cloud
 from .errors import LocalCloudError, PortTakenError
 from .management import StoreError, create_app, load_store
@@ -32,8 +32,7 @@ log = logging.getLogger("localcloud")
 def build_cloud(folder: StateFolder, ports: dict[str, int],
                 node_project: Path | None = None) -> tuple[Cloud, object]:
     certs = ensure_certificates(folder.root / "tls")
-    os.environ["SSL_CERT_FILE"] = str(certs.bundle)
-    os.environ["REQUESTS_CA_BUNDLE"] = str(certs.ca_dir)
+    os.environ.update(trust_variables(certs))
     store = load_store(folder.management_state)
     tokens = TokenService(folder.secret("token-signing-key", new_signing_key))
     header = folder.secret("identity-header", new_signing_key)

@@ -21,10 +21,10 @@ class PortTakenError(LocalCloudError):
     #: The daemon's exit code for this error (EX_TEMPFAIL): the supervisor may choose again.
     EXIT_CODE = 75
 
-    def __init__(self, service: str, port: int, detail: str = ""):
+    def __init__(self, service: str, port: int):
         super().__init__(
             f"Port {port} ({service}) was taken by another program as the local cloud "
-            f"started: choose another port, or let the lab pick free ones.{detail}")
+            f"started: choose another port, or let the lab pick free ones.")
         self.service, self.port = service, port
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .azurite import SERVICES, find_azurite, find_node, log_tail
-from .certs import ensure_certificates, ensure_hashed_directory
+from .certs import certificate_paths, ensure_certificates, ensure_hashed_directory, trust_variables
 from .constants import SUBSCRIPTION_ID
 from .errors import LocalCloudError, LocalCloudRestarted, PortTakenError
 from .state import Record, StateFolder, pid_alive, read_record, state_folder
@@ -222,7 +222,8 @@ def start(folder: StateFolder | os.PathLike | str, ports: Ports, *,
         folder.logs.mkdir(parents=True, exist_ok=True)
         log_path = folder.logs / "localcloud.log"
         _keep_previous(log_path)
-        for attempt in range(1, PORT_ATTEMPTS + 1):
+        # A port taken between its choice and the listen: a chooser chooses again.
+        for _ in range(PORT_ATTEMPTS if callable(ports) else 1):
             chosen = _ports_to_use(ports, folder)
             process = _spawn(folder, chosen, node_project, log_path)
             record = _wait_ready(process, folder, log_path, timeout)
@@ -230,13 +231,10 @@ def start(folder: StateFolder | os.PathLike | str, ports: Ports, *,
                 if current.state == "stale":
                     _say_restarted(current.problem, on_restart)
                 return record
-            # A port was taken between its choice and the listen: a chooser chooses again.
-            if not callable(ports) or attempt == PORT_ATTEMPTS:
-                raise LocalCloudError(
-                    f"The local cloud could not listen: another program took one of its "
-                    f"ports {json.dumps(chosen)} as it started. Stop that program or choose "
-                    f"other ports. Last lines of {log_path}:\n{log_tail(log_path, 20)}")
-        raise AssertionError("unreachable")  # pragma: no cover
+        raise LocalCloudError(
+            f"The local cloud could not listen: another program took one of its ports "
+            f"{json.dumps(chosen)} as it started. Stop that program or choose other ports. "
+            f"Last lines of {log_path}:\n{log_tail(log_path, 20)}")
 
 
 def _spawn(folder: StateFolder, ports: dict[str, int], node_project: Path | None,
@@ -345,8 +343,7 @@ def client_environment(folder: StateFolder | os.PathLike | str, record: Record,
     return {
         "AZURE_SUBSCRIPTION_ID": subscription_id,
         "LAB_MANAGEMENT_ENDPOINT": endpoints["management"],
-        "REQUESTS_CA_BUNDLE": str(folder.certificates.ca_dir),
-        "SSL_CERT_FILE": record.ca_bundle,
+        **trust_variables(certificate_paths(Path(record.ca_bundle).parent)),
         "IDENTITY_ENDPOINT": endpoints["identity"],
         "IDENTITY_HEADER": folder.secret("identity-header", new_signing_key),
     }
