@@ -163,6 +163,16 @@ def _find(mapping: dict, name: str):
     return None, None
 
 
+def _section(parent: dict, name: str, where: str, example: str) -> dict:
+    """``parent``'s object ``name`` (any case); {} if it is unset."""
+    _, value = _find(parent, name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise HostJsonError(f"host.json: {where} must be an object, like {example}.")
+    return value
+
+
 def _whole(name: str, value, low: int, high: int | None, source: str) -> int:
     allowed = f"from {low} to {high}" if high is not None else f"of at least {low}"
     number = None
@@ -209,18 +219,10 @@ def queue_settings(host_json=None, *, vcpus: int = 1) -> QueueSettings:
         raise HostJsonError(f"host.json: \"{top_queues}\" at the top level is the Functions 1.x "
                             f"layout; in 2.x and later the queue settings go under "
                             f"\"extensions\": {{\"queues\": {{...}}}} (see {HOST_JSON}).")
-    _, extensions = _find(document, "extensions")
-    if extensions is None:
-        extensions = {}
-    if not isinstance(extensions, dict):
-        raise HostJsonError("host.json: \"extensions\" must be an object, like "
-                            "{\"queues\": {\"batchSize\": 16}}.")
-    _, queues = _find(extensions, "queues")
-    if queues is None:
-        queues = {}
-    if not isinstance(queues, dict):
-        raise HostJsonError("host.json: extensions.queues must be an object, like "
-                            "{\"batchSize\": 16, \"maxDequeueCount\": 5}.")
+    extensions = _section(document, "extensions", '"extensions"',
+                          '{"queues": {"batchSize": 16}}')
+    queues = _section(extensions, "queues", "extensions.queues",
+                      '{"batchSize": 16, "maxDequeueCount": 5}')
     known = {name.lower(): name for name in SETTINGS}
     for key in queues:
         if key.lower() not in known:
