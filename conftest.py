@@ -9,7 +9,7 @@
 - Under pytest-xdist (``-n``) each worker has local clouds of its own, in sub-folders of
   LAB_STATE_DIR (or of a temporary folder): ``gw0/`` for the tests' fixtures and
   ``gw0-notebooks/`` for the kernels nbval starts, so a notebook (02 regenerates the
-  account's keys, 13 deletes the lab's resource group) never changes what a test holds.
+  account's keys, 12 deletes the lab's resource group) never changes what a test holds.
   Each worker stops its clouds when it ends. A notebook's cells stay together on one
   worker (``--dist loadscope``).
 """

@@ -52,8 +52,8 @@ LESSONS = [
            "A FastAPI service with honest semantics and mapped errors"),
     Lesson("10", "10_throughput_and_scale.ipynb", "Throughput and scale", 10,
            "Sync vs async, batching and concurrency, measured against the service's limits"),
-    Lesson("12", "12_functions_queue_trigger.ipynb", "The Azure Functions queue trigger", 15,
+    Lesson("11", "11_functions_queue_trigger.ipynb", "The Azure Functions queue trigger", 15,
            "A real function app, the host's batches, retries, poison queue, polling and base64"),
-    Lesson("13", "13_teardown.ipynb", "Teardown", 5,
+    Lesson("12", "12_teardown.ipynb", "Teardown", 5,
            "Delete what the lab created, and only that"),
 ]

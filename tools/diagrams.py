@@ -77,7 +77,7 @@ def architecture() -> str:
 def hierarchy() -> str:
     levels = [
         ("Subscription", "billing and access boundary", GREY),
-        ("Resource group  rg-<prefix>", "tagged purpose=queue-lab · deleted by notebook 11", BLUE),
+        ("Resource group  rg-<prefix>", "tagged purpose=queue-lab · deleted by notebook 12", BLUE),
         ("Storage account  <prefix><8 hex>", "StorageV2 · Standard_LRS · keys, endpoints", BLUE),
         ("Queue  <topic>-<6 hex>", "one per notebook run · metadata", GREEN),
         ("Messages", "≤ 64 KiB each · TTL · visibility timeout · dequeue count", GREEN),

@@ -1,4 +1,4 @@
-"""Check for 12 · the Azure Functions queue trigger: host.json for a slow downstream.
+"""Check for 11 · the Azure Functions queue trigger: host.json for a slow downstream.
 
 ``check_slow_downstream(host_json, service, process_order)`` reads the learner's
 host.json (an invalid one gets the one-sentence error), then runs the model of the host

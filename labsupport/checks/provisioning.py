@@ -1,4 +1,4 @@
-"""Checks for 01 · provision with the management SDK, and 13 · teardown."""
+"""Checks for 01 · provision with the management SDK, and 12 · teardown."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Azure Functions' queue trigger, for lesson 12: host.json settings and a MODEL of the host.
+"""Azure Functions' queue trigger, for lesson 11: host.json settings and a MODEL of the host.
 
 * :mod:`.hostjson` — ``queue_settings(host_json)``: the queue extension's settings with the
   documented defaults, or one sentence naming a bad setting and its allowed range.

@@ -90,7 +90,7 @@ def test_management_queue_with_the_blob_endpoint(exercise):
     assert len(result.problems) == 1 and "primary_endpoints.queue" in result.problems[0]
 
 
-# --- 13 · the lab's resource groups -----------------------------------------------------------
+# --- 12 · the lab's resource groups -----------------------------------------------------------
 
 @pytest.fixture
 def subscription(lab):

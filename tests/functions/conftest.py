@@ -1,4 +1,4 @@
-"""Fixtures for lesson 12: the example function app and fresh queues for the model."""
+"""Fixtures for lesson 11: the example function app and fresh queues for the model."""
 
 from __future__ import annotations
 

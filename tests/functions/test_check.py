@@ -1,4 +1,4 @@
-"""The "Your turn" check of lesson 12: host.json for a slow downstream (limit 4, 3 tries)."""
+"""The "Your turn" check of lesson 11: host.json for a slow downstream (limit 4, 3 tries)."""
 
 from __future__ import annotations
 

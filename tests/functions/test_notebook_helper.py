@@ -1,4 +1,4 @@
-"""Lesson 12 writes ``as_trigger_message`` in a cell; labsupport keeps a tested copy.
+"""lesson 11 writes ``as_trigger_message`` in a cell; labsupport keeps a tested copy.
 
 The notebook's version and ``labsupport.functions.trigger_message`` must agree.
 """
@@ -16,7 +16,7 @@ from azure.functions.queue import QueueMessage
 
 from labsupport.functions import UndecodableMessage, trigger_message
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "12_functions_queue_trigger.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "11_functions_queue_trigger.ipynb"
 
 
 @pytest.fixture(scope="module")
