@@ -8,7 +8,9 @@ The time axis runs evenly, except where events of one message follow each other 
 milliseconds (a redelivery, the rejected delete and the delete that works): there the axis
 is stretched just enough that every marker stands apart, and the stretch is shaded. Ticks
 give the real times. A bar that runs past the last event ends in an arrow labelled with
-its true end. Markers never use an actor's colour, so none disappears on a lease bar.
+its true end. A lease bar ends where the message expired: the service deletes an expired
+message whatever lease a consumer holds. Markers never use an actor's colour, so none
+disappears on a lease bar.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class Lease:
     actor: str
     start: float
     end: float
-    ended: str  # "deleted", "given back" or "ran out"
+    ended: str  # "deleted", "given back", "ran out" or "expired"
 
 
 def _rows(frame):
@@ -99,6 +101,19 @@ def leases(frame) -> list[Lease]:
             if e.t <= lease.end:  # deleted while still leased (a late delete can still work)
                 lease.end, lease.ended = e.t, "deleted"
             del current[e.message]
+    return found
+
+
+def cut_at_expiry(found: list[Lease], expiries: dict[str, float]) -> list[Lease]:
+    """End each lease no later than its message's expiry (``message -> seconds``).
+
+    A lease does not keep a message past its time to live: the service deletes it at its
+    expiry, and a delete or update with the lease's pop receipt then answers 404.
+    """
+    for lease in found:
+        expires_at = expiries.get(lease.message)
+        if expires_at is not None and lease.end > expires_at:
+            lease.end, lease.ended = max(expires_at, lease.start), "expired"
     return found
 
 
@@ -251,15 +266,16 @@ class _Scene:
 def _scene(tracer_or_frame) -> _Scene:
     frame = tracer_or_frame.frame() if isinstance(tracer_or_frame, Tracer) else tracer_or_frame
     events = list(_rows(frame))
-    found = leases(frame)
-    leasing = list(dict.fromkeys(lease.actor for lease in found))
     horizon = _horizon(tracer_or_frame, frame)
+    expiries = {m: t for m, t in _expiries(frame).items() if t <= horizon}
+    found = cut_at_expiry(leases(frame), expiries)
+    leasing = list(dict.fromkeys(lease.actor for lease in found))
     return _Scene(
         labels=list(dict.fromkeys(frame["message"])),
         colour={a: ACTOR_COLOURS[i % len(ACTOR_COLOURS)] for i, a in enumerate(leasing)},
         events=events,
         leases=found,
-        expiries={m: t for m, t in _expiries(frame).items() if t <= horizon},
+        expiries=expiries,
         delays=[(e.message, e.t, e.t + e.lease) for e in events
                 if e.operation == "send" and e.outcome == "ok" and e.lease],
         horizon=horizon,

@@ -304,3 +304,42 @@ def test_a_message_with_more_events_than_room_is_squeezed_into_the_width_in_orde
     assert all(b > a for a, b in zip(axis.xs, axis.xs[1:], strict=False))
     one = TimeAxis([(3.0, 0)], width=400)
     assert one.xs == [0.0] and one.inverse(one.forward(3.5)) == pytest.approx(3.5)
+
+
+def expired_while_leased(now: float = 2.1) -> Tracer:
+    """05's nightly report: it lives 2 s, a consumer leases it for 10 s at 0.1 s, and its
+    delete after the expiry fails; the export job's 1 s lease is extended to 10 s first."""
+    tracer = Tracer(clock=Clock(now))
+    r = tracer.record
+    r("producer", "send", "report", t=0.0, visible_at=0.0, expires_at=2.0)
+    r("consumer", "receive", "report", t=0.1, dequeue_count=1, lease=10, visible_at=10.1)
+    r("consumer", "delete", "report", t=2.05, outcome="expired (404 MessageNotFound)")
+    r("producer", "send", "job", t=0.0, visible_at=0.0, expires_at=2.0)
+    r("consumer", "receive", "job", t=0.2, dequeue_count=1, lease=1, visible_at=1.2)
+    r("consumer", "update", "job", t=0.3, lease=10, visible_at=10.3)
+    r("consumer", "delete", "job", t=2.06, outcome="expired (404 MessageNotFound)")
+    r("producer", "send", "kept", t=0.0, visible_at=0.0, expires_at=60.0)
+    r("consumer", "receive", "kept", t=0.4, dequeue_count=1, lease=1, visible_at=1.4)
+    return tracer
+
+
+def test_a_lease_bar_ends_where_its_message_expired():
+    ax, _ = drawn(timeline_figure(expired_while_leased()))
+    rows = {t.get_text(): n for n, t in enumerate(ax.get_yticklabels())}
+    ends = {round(b.get_y() + b.get_height() / 2): b.get_x() + b.get_width() for b in bars(ax)}
+    assert ends[rows["report"]] == pytest.approx(2.0)  # not 10.1: the service deleted it
+    assert ends[rows["job"]] == pytest.approx(2.0)     # not 10.3, heartbeat or not
+    assert ends[rows["kept"]] == pytest.approx(1.4)    # control: a lease inside the life
+    assert not [t for t in ax.texts if "until" in t.get_text()]  # no bar runs on
+    assert not [x for x, _, m, _ in markers(ax) if m == ">" and x == ax.get_xlim()[1]]
+    expiry_x = [x for x, _, m, line in markers(ax) if m == "|" and line.get_color() == "tab:red"]
+    assert expiry_x == [2.0, 2.0]
+
+
+def test_leases_from_the_frame_still_say_what_the_consumer_asked_for():
+    found = {(lease.message, lease.end, lease.ended)
+             for lease in leases(expired_while_leased().frame())}
+    assert ("report", 10.1, "ran out") in found
+    cut = plots.cut_at_expiry(leases(expired_while_leased().frame()), {"report": 2.0})
+    assert [(lease.message, lease.end, lease.ended) for lease in cut
+            if lease.message == "report"] == [("report", 2.0, "expired")]

@@ -1,9 +1,11 @@
 """Checks for 04–07 · visibility timeout, time to live, out-of-order and duplicate delivery.
 
 Each check replays a small scenario against the learner's code and prints what is still
-wrong. Those that need the service use a real queue as scratch space (cleared first, left
-empty) and judge from what crossed the wire; the resequencer check feeds delivery orders
-that a queue may produce but never promises.
+wrong. The heartbeat check runs on a queue of its own beside the notebook's (created for
+the check and deleted after it, so the notebook's queue and its inspector never see the
+check's job) and judges from what crossed the wire; the time-to-live check reads what the
+learner sent; the resequencer check feeds delivery orders that a queue may produce but
+never promises.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
 from ..trace import Tracer, describe_error
 from . import Result, report
@@ -70,35 +73,42 @@ def held_throughout(start: float, end: float, leases: list[Lease]) -> bool:
                for a, b in zip(moments, [*moments[1:], end], strict=True))
 
 
+CHECK_QUEUE_SUFFIX = "-check"
+
+
+def check_queue(queue, suffix: str = CHECK_QUEUE_SUFFIX):
+    """A client of a new, empty queue beside ``queue``: same account, credential and API
+    version, named ``<queue name><suffix>`` (cut to the 63 characters a name may have)."""
+    name = queue.queue_name[:63 - len(suffix)].rstrip("-") + suffix
+    scheme, netloc, path, query, fragment = urlsplit(queue.url)
+    url = urlunsplit((scheme, netloc, path.rstrip("/").rsplit("/", 1)[0] + "/" + name,
+                      query, fragment))
+    scratch = type(queue).from_queue_url(url, credential=queue.credential,
+                                         api_version=queue.api_version)
+    try:
+        scratch.create_queue(metadata={"created-by": "labsupport check"})
+    except ResourceExistsError:  # left by a check that was interrupted
+        scratch.clear_messages()
+    return scratch
+
+
 def check_heartbeat(process, queue, *, steps=HEARTBEAT_STEPS, lease: int = 1,
                     step_seconds: float = HEARTBEAT_STEP_SECONDS) -> Result:
     """04: ``process(queue, message, do_step)`` does every step while it holds the lease.
 
-    The check sends one job, receives it with a ``lease``-second visibility timeout and
-    calls ``process`` with a traced client and a ``do_step(step)`` that does one step of
-    work (``step_seconds`` long) and notes when it started and ended. From the wire it
-    takes when each lease (the receive, every update) surely held the message. It passes
-    when every step of ``steps`` was done, each from start to end under a lease, and the
-    job was deleted (204) only after the last step.
+    The check sends one job to a queue of its own (:func:`check_queue`, deleted afterwards:
+    ``queue`` itself is not touched), receives it with a ``lease``-second visibility
+    timeout and calls ``process`` with a traced client and a ``do_step(step)`` that does
+    one step of work (``step_seconds`` long) and notes when it started and ended. From the
+    wire it takes when each lease (the receive, every update) surely held the message. It
+    passes when every step of ``steps`` was done, each from start to end under a lease,
+    and the job was deleted (204) only after the last step.
     """
-    queue.clear_messages()
-    tracer = Tracer()
-    worker = tracer.client(queue, "worker")
-    queue.send_message("job-1")
-    message = worker.receive_message(visibility_timeout=lease)
-    done: list[tuple[str, float, float]] = []
-
-    def do_step(step):
-        started = tracer.now()
-        time.sleep(step_seconds)  # stands for the step's work
-        done.append((step, started, tracer.now()))
-
-    problems = []
+    scratch = check_queue(queue)
     try:
-        process(worker, message, do_step)
-    except Exception as error:  # the learner's code: report, do not crash the check
-        problems.append(_failure(error))
-    queue.clear_messages()
+        tracer, done, problems = _run_heartbeat(process, scratch, lease, step_seconds)
+    finally:
+        scratch.delete_queue()
     exchanges = tracer.exchanges
     leases = [Lease(e.sent, e.answered, float(e.query.get("visibilitytimeout", 30)))
               for e in exchanges if e.operation in ("receive", "update") and e.ok]
@@ -135,16 +145,56 @@ def check_heartbeat(process, queue, *, steps=HEARTBEAT_STEPS, lease: int = 1,
                             f"deleted after the last one.")
 
 
+def _run_heartbeat(process, scratch, lease: int, step_seconds: float):
+    """Send a job to ``scratch``, lease it and hand it to ``process``: (tracer, done, problems)."""
+    tracer = Tracer()
+    worker = tracer.client(scratch, "worker")
+    scratch.send_message("job-1")
+    message = worker.receive_message(visibility_timeout=lease)
+    done: list[tuple[str, float, float]] = []
+
+    def do_step(step):
+        started = tracer.now()
+        time.sleep(step_seconds)  # stands for the step's work
+        done.append((step, started, tracer.now()))
+
+    problems = []
+    try:
+        process(worker, message, do_step)
+    except Exception as error:  # the learner's code: report, do not crash the check
+        problems.append(_failure(error))
+    return tracer, done, problems
+
+
 def _quoted(names) -> str:
     return ", ".join(f"'{n}'" for n in dict.fromkeys(names))
 
 
-def check_time_to_live(price, audit, queue) -> Result:
-    """05: ``price`` lives exactly 3 seconds, ``audit`` never expires and is in the queue.
+#: The 05 exercise's messages: variable name -> the content it must hold.
+TTL_CONTENTS = {"price": "price-update", "audit": "audit-record"}
 
-    ``price`` and ``audit`` are what ``send_message`` returned for each message.
+
+def _content(message, visible: dict) -> str | None:
+    """The message's content as the queue holds it (peeked by id), else as it was sent."""
+    peeked = visible.get(message.id)
+    return peeked.content if peeked is not None else getattr(message, "content", None)
+
+
+def check_time_to_live(price, audit, queue) -> Result:
+    """05: ``price`` is 'price-update' and lives exactly 3 seconds; ``audit`` is
+    'audit-record', never expires and is visible in the queue.
+
+    ``price`` and ``audit`` are what ``send_message`` returned for each message. The
+    lifetimes come from the service's answer (``expires_on - inserted_on``); the contents
+    from a peek of ``queue`` (or, once the price update has expired, from what was sent).
     """
     problems = []
+    visible = {m.id: m for m in queue.peek_messages(max_messages=32)}
+    for name, message in (("price", price), ("audit", audit)):
+        content = None if message is None else _content(message, visible)
+        if message is not None and content != TTL_CONTENTS[name]:
+            problems.append(f"`{name}` holds the message {content!r}: keep what "
+                            f"send_message({TTL_CONTENTS[name]!r}, ...) returns in `{name}`")
     if price is None:
         problems.append("send the price update and keep what send_message returns in `price`")
     else:
@@ -158,7 +208,7 @@ def check_time_to_live(price, audit, queue) -> Result:
         if audit.expires_on.year != 9999:
             problems.append(f"the audit record expires after {audit.expires_on - audit.inserted_on}"
                             f"; pass time_to_live=-1 so that it never expires")
-        if audit.id not in {m.id for m in queue.peek_messages(max_messages=32)}:
+        if audit.id not in visible:
             problems.append("the audit record is not visible in the queue: send it without a "
                             "visibility timeout, and do not receive it")
     return report(problems, "the price update expires after 3 s; the audit record never expires.")

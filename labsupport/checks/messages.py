@@ -18,9 +18,10 @@ def check_receive_batch(received, *, expected: int, log: WireLog, client: str = 
 
     ``received`` is the list of messages the learner received; ``log`` the wire log of
     the client they were told to use for everything (named ``client`` in the hints). It
-    passes when every received message came in one receive response of that client and
-    each was then deleted through it (``DELETE …/messages/<id>`` answered 204) — clearing
-    the queue is not deleting what you processed.
+    passes when that client made exactly one receive request (since ``log`` was reset),
+    every received message came in its response, and each was then deleted through it
+    (``DELETE …/messages/<id>`` answered 204) — clearing the queue is not deleting what
+    you processed.
     """
     if received is not None and not isinstance(received, Sequence):
         return report([f"keep the messages in a list, e.g. received = list({client}."
@@ -28,7 +29,7 @@ def check_receive_batch(received, *, expected: int, log: WireLog, client: str = 
                        f"can be read only once"], "")
     received = list(received or [])
     exchanges = log.snapshot()
-    receives = [e for e in exchanges if e.operation == "receive" and e.ok]
+    receives = [e for e in exchanges if e.operation == "receive"]
     ids = [getattr(m, "id", None) for m in received]
     problems = []
     if not received:
@@ -58,6 +59,12 @@ def _one_receive(ids: list, receives: list, expected: int, client: str) -> list[
     if responses > 1:
         return [f"the messages came in {responses} receive requests; one is enough "
                 f"(pass messages_per_page={expected} as well as max_messages)"]
+    if len(receives) > 1:
+        empty = sum(not e.messages for e in receives)
+        return [f"`{client}` made {len(receives)} receive requests ({empty} answered with no "
+                f"message); the exercise asks for one: pass max_messages={expected} as well "
+                f"as messages_per_page={expected} (without max_messages the pager asks again "
+                f"until a page comes back empty)"]
     return []
 
 

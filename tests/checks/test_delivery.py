@@ -12,6 +12,7 @@ from labsupport.checks.delivery import (
     HEARTBEAT_STEPS,
     Lease,
     check_heartbeat,
+    check_queue,
     check_resequencer,
     check_time_to_live,
     delivery_orders,
@@ -67,6 +68,27 @@ def test_heartbeat_passes_the_notebooks_solution(queue, capsys):
     assert capsys.readouterr().out == (
         "✅ all 3 steps done while the lease was held; the job deleted after the last one.\n")
     assert queue.get_queue_properties().approximate_message_count == 0
+
+
+def test_heartbeat_works_on_a_queue_of_its_own_and_leaves_the_notebooks_queue_alone(lab, queue):
+    """The inspector watches the notebook's queue: the check's job must never appear there."""
+    from azure.storage.queue import QueueServiceClient
+
+    queue.send_message("the learner's own")
+    assert check_heartbeat(heartbeat_before_each_step, queue, steps=STEPS)
+    assert [m.content for m in queue.peek_messages(max_messages=32)] == ["the learner's own"]
+    service = QueueServiceClient(lab.account_url, credential=lab.credential)
+    assert [q.name for q in service.list_queues(name_starts_with=queue.queue_name)] == [
+        queue.queue_name]  # the check's queue is deleted again
+    assert check_queue(queue).queue_name == queue.queue_name + "-check"
+    service.delete_queue(queue.queue_name + "-check")
+
+
+def test_the_check_queue_name_fits_the_63_characters_a_queue_name_may_have(lab):
+    long = QueueClient(lab.account_url, "q" * 62 + "x", credential=lab.credential)
+    name = check_queue(long).queue_name
+    assert name == "q" * 57 + "-check" and len(name) == 63
+    QueueClient(lab.account_url, name, credential=lab.credential).delete_queue()
 
 
 def test_heartbeat_passes_a_different_right_solution_one_long_lease(queue):
@@ -173,6 +195,27 @@ def test_time_to_live_rejects_a_delay_for_a_lifetime_and_a_week_for_ever(queue):
     audit = queue.send_message("audit-record", time_to_live=7 * 24 * 3600)
     assert [p.split(";")[0] for p in check_time_to_live(price, audit, queue).problems] == [
         "the price update lives 7 days, 0:00:00", "the audit record expires after 7 days, 0:00:00"]
+
+
+def test_time_to_live_rejects_the_right_lifetimes_on_the_wrong_contents(queue):
+    """Used to pass: the check looked at the lifetimes only, not at which message got which."""
+    price = queue.send_message("audit-record", time_to_live=3)
+    audit = queue.send_message("price-update", time_to_live=-1)
+    assert check_time_to_live(price, audit, queue).problems == [
+        "`price` holds the message 'audit-record': keep what send_message('price-update', ...) "
+        "returns in `price`",
+        "`audit` holds the message 'price-update': keep what send_message('audit-record', ...) "
+        "returns in `audit`"]
+
+
+def test_time_to_live_reads_the_contents_from_the_queue_not_from_the_returned_object(queue):
+    """A right solution whose returned object was relabelled afterwards is judged by what
+    the service holds (the audit record: the price update may expire before the peek)."""
+    price = queue.send_message("price-update", time_to_live=3)
+    audit = queue.send_message("audit-record", time_to_live=-1)
+    audit.content = "relabelled"
+    result = check_time_to_live(price, audit, queue)
+    assert result, result.problems
 
 
 def test_time_to_live_names_each_mistake(queue):

@@ -51,7 +51,34 @@ def test_a_different_right_solution_deletes_by_id_while_it_iterates_one_page(cou
     assert result, result.problems
 
 
+def test_a_different_right_solution_stops_reading_the_pager_after_five(counted):
+    """No max_messages, but the loop stops after the first page: one request, as asked."""
+    client, counter = counted
+    received = []
+    for message in client.receive_messages(messages_per_page=5, visibility_timeout=60):
+        received.append(message)
+        if len(received) == 5:
+            break
+    for message in reversed(received):
+        client.delete_message(message.id, message.pop_receipt)
+    result = check(received, counter)
+    assert result, result.problems
+    assert counter.total == 6  # 1 receive + 5 deletes: the pager never asked again
+
+
 # --- wrong: what used to pass, and the usual mistakes ------------------------------------------
+
+def test_a_pager_read_to_the_end_without_max_messages_is_rejected(counted):
+    """Used to pass: all five came in one response, but the pager asked a second time."""
+    client, counter = counted
+    received = list(client.receive_messages(messages_per_page=5))
+    for message in received:
+        client.delete_message(message)
+    assert check(received, counter).problems == [
+        "`counted` made 2 receive requests (1 answered with no message); the exercise asks for "
+        "one: pass max_messages=5 as well as messages_per_page=5 (without max_messages the "
+        "pager asks again until a page comes back empty)"]
+
 
 def test_five_peeked_messages_and_clear_messages_are_rejected(queue, counted):
     _, counter = counted
