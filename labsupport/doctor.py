@@ -1,31 +1,39 @@
 """``python -m labsupport doctor``: check the machine and say how to fix what is broken.
 
-Each check prints one line: ✔ (fine), ! (works, but worth knowing) or ✘ (broken) with
-the fix. The exit code is 1 when anything is broken.
+Each check prints one line: ✔ (fine), ! (works, but worth knowing) or ✘ (broken), and
+under it what to do: the command to run or the file to change. A setting's value says where
+it came from (the environment, lab.env, or the default). The exit code is 1 when anything
+is broken.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import ssl
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 
 from localcloud.azurite import azurite_patched, azurite_script, azurite_version
 
 from . import local
-from .config import LabConfig, load_config
+from .config import PORT_SETTINGS, LabConfig, default_env_file, load_config, parse_env_file
 from .errors import LabError, first_line
 from .paths import project_root
 
 OK, WARN, FAIL = "✔", "!", "✘"
 MIN_NODE = 20
+#: The settings load_config reads, in the order the configuration line lists them.
+SETTINGS = ("LAB_BACKEND", "AZURE_SUBSCRIPTION_ID", "LAB_PREFIX", "LAB_LOCATION",
+            "LAB_RESOURCE_GROUP", "LAB_ACCOUNT_NAME", "LAB_STATE_DIR",
+            *PORT_SETTINGS.values(), "LAB_ENV_FILE")
+AGAIN = "run `python -m labsupport doctor` again"
 
 
 @dataclass(frozen=True)
@@ -114,8 +122,8 @@ def check_azurite_installed() -> Finding:
 def check_local_cloud(config: LabConfig) -> Finding:
     current = local.status(config)
     if current.state == "stopped":
-        return Finding(WARN, "local cloud", "not running (connect() starts it)",
-                       "or start it now: `python -m labsupport up`")
+        return Finding(WARN, "local cloud", "not running; a notebook's labsupport.connect() "
+                       "starts it", "to start it now: `python -m labsupport up`")
     if current.state == "stale":
         return Finding(FAIL, "local cloud", f"not working: {current.problem}",
                        f"`python -m labsupport up` replaces it; see {config.state_dir / 'logs'} "
@@ -128,8 +136,10 @@ def check_local_cloud(config: LabConfig) -> Finding:
 def check_state_privacy(config: LabConfig) -> Finding:
     """The state folder (keys, secrets, Azurite's data) is readable by its owner only."""
     folder = local.folder(config)
-    if not folder.root.exists():
-        return Finding(OK, "state privacy", f"{folder.root} not created yet (it will be 0700)")
+    if not folder.root.exists() or not any(folder.root.iterdir()):
+        # load_config creates the folder (umask mode); the first start makes it 0700
+        return Finding(OK, "state privacy", f"{folder.root} holds nothing yet (the local "
+                                            f"cloud's first start makes it 0700)")
     exposed = folder.exposed()
     if exposed:
         listed = ", ".join(f"{path} is {mode:04o}" for path, mode in exposed)
@@ -158,7 +168,8 @@ def check_trust(config: LabConfig) -> Finding:
     return Finding(OK, "CA trust", f"queue service verifies with {record.ca_bundle}")
 
 
-def check_azure(config: LabConfig) -> Iterator[Finding]:
+def check_azure(config: LabConfig, source: str = "environment") -> Iterator[Finding]:
+    """Azure login and subscription; ``source`` says where AZURE_SUBSCRIPTION_ID was set."""
     from azure.identity import DefaultAzureCredential
     from azure.mgmt.resource.resources import ResourceManagementClient
 
@@ -175,21 +186,78 @@ def check_azure(config: LabConfig) -> Iterator[Finding]:
         next(iter(client.resource_groups.list()), None)
     except Exception as error:  # noqa: BLE001 - report whatever ARM said
         yield Finding(FAIL, "subscription", first_line(error)[:200],
-                      "check AZURE_SUBSCRIPTION_ID (`az account list -o table`)")
+                      f"compare AZURE_SUBSCRIPTION_ID (set in {source}) with the ids that "
+                      f"`az account list -o table` lists, then {AGAIN}")
         return
-    yield Finding(OK, "subscription", config.subscription_id)
+    yield Finding(OK, "subscription", f"{config.subscription_id} (AZURE_SUBSCRIPTION_ID, "
+                                      f"{source})")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting that is set: its value and where it came from (``environment``, which
+    wins as in :func:`load_config`, ``lab.env``, or the file LAB_ENV_FILE names)."""
+
+    value: str
+    source: str
+
+
+def settings_in_use(environ: Mapping[str, str] | None = None) -> dict[str, Setting]:
+    """The lab's settings that are set, by name, in the order of :data:`SETTINGS`."""
+    env = dict(os.environ if environ is None else environ)
+    try:
+        path = default_env_file(env)
+        from_file = parse_env_file(path) if path else {}
+    except LabError:  # the configuration finding reports it
+        path, from_file = None, {}
+    found = {}
+    for name in SETTINGS:
+        if env.get(name, "").strip():
+            found[name] = Setting(env[name].strip(), "environment")
+        elif path and from_file.get(name, "").strip():
+            label = "lab.env" if path == project_root() / "lab.env" else str(path)
+            found[name] = Setting(from_file[name].strip(), label)
+    return found
+
+
+def configuration_summary(config: LabConfig, settings: Mapping[str, Setting]) -> str:
+    """The backend, the state folder and every other setting that is set, each with where
+    its value came from: ``backend local (default), state folder /x/.lab (default)``."""
+    def source(name: str) -> str:
+        return settings[name].source if name in settings else "default"
+
+    shown = [f"backend {config.backend} ({source('LAB_BACKEND')})",
+             f"state folder {config.state_dir} ({source('LAB_STATE_DIR')})"]
+    shown += [f"{name}={setting.value} ({setting.source})" for name, setting in settings.items()
+              if name not in ("LAB_BACKEND", "LAB_STATE_DIR")]
+    return ", ".join(shown)
+
+
+def configuration_fix(message: str, settings: Mapping[str, Setting]) -> str:
+    """Where the settings a configuration error names were set, and the command to check
+    again: the error itself already says what a right value looks like."""
+    where = []
+    for name in dict.fromkeys(re.findall(r"\b(?:LAB|AZURE)_[A-Z_]+\b", message)):
+        if name not in settings:
+            continue
+        if settings[name].source == "environment":
+            where.append(f"{name} is set in your environment (change it, or `unset {name}` "
+                         f"for the default)")
+        else:
+            where.append(f"{name} is set in {settings[name].source} (edit that line)")
+    return f"{'; '.join(where)}; then {AGAIN}" if where else f"once it is fixed, {AGAIN}"
 
 
 def findings(config_loader: Callable[[], LabConfig] = load_config) -> Iterator[Finding]:
     yield check_python()
     yield check_packages()
+    settings = settings_in_use()
     try:
         config = config_loader()
     except LabError as error:
-        yield Finding(FAIL, "configuration", str(error), "edit lab.env or the environment")
+        yield Finding(FAIL, "configuration", str(error), configuration_fix(str(error), settings))
         return
-    yield Finding(OK, "configuration", f"backend {config.backend}"
-                  + (f", from {config.env_file}" if config.env_file else ""))
+    yield Finding(OK, "configuration", configuration_summary(config, settings))
     if config.is_local:
         yield check_node()
         yield check_azurite_installed()
@@ -197,7 +265,22 @@ def findings(config_loader: Callable[[], LabConfig] = load_config) -> Iterator[F
         yield check_local_cloud(config)
         yield check_trust(config)
     else:
-        yield from check_azure(config)
+        subscription = settings.get("AZURE_SUBSCRIPTION_ID")
+        yield from check_azure(config, subscription.source if subscription else "default")
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 problem``, ``2 problems``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def verdict(results: list[Finding]) -> str:
+    """The last line: how many problems to fix, or ready (and how many notes)."""
+    broken = sum(r.status == FAIL for r in results)
+    noted = sum(r.status == WARN for r in results)
+    if broken:
+        return f"{counted(broken, 'problem')} to fix (marked {FAIL})."
+    return f"Ready ({counted(noted, 'note')} marked {WARN})." if noted else "Ready."
 
 
 def run(as_json: bool = False) -> int:
@@ -207,9 +290,5 @@ def run(as_json: bool = False) -> int:
     else:
         for result in results:
             print(result.line())
-        broken = sum(r.status == FAIL for r in results)
-        noted = sum(r.status == WARN for r in results)
-        verdict = f"{broken} problem(s) to fix." if broken else "Ready." + (
-            f" ({noted} note(s) marked !)" if noted else "")
-        print(f"\n{verdict}")
+        print(f"\n{verdict(results)}")
     return 1 if any(r.status == FAIL for r in results) else 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import signal
 
 import pytest
@@ -107,3 +108,97 @@ def test_an_unpatched_azurite_is_reported_with_npm_ci(monkeypatch, tmp_path):
     finding = doctor.check_azurite_installed()
     assert finding.status == doctor.FAIL and "without the lab's patch" in finding.detail
     assert "npm ci" in finding.fix
+
+
+@pytest.fixture
+def project(monkeypatch, tmp_path):
+    """A project root of its own (its lab.env), and none of the lab's settings set."""
+    for name in doctor.SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr(doctor, "project_root", lambda: tmp_path)
+    monkeypatch.setattr("labsupport.config.project_root", lambda: tmp_path)
+    return tmp_path
+
+
+def test_counts_read_as_sentences():
+    problem = doctor.Finding(doctor.FAIL, "x", "broken", "run y")
+    note = doctor.Finding(doctor.WARN, "z", "worth knowing")
+    fine = doctor.Finding(doctor.OK, "w", "fine")
+    assert doctor.verdict([problem, note]) == "1 problem to fix (marked ✘)."
+    assert doctor.verdict([problem, problem]) == "2 problems to fix (marked ✘)."
+    assert doctor.verdict([fine, note]) == "Ready (1 note marked !)."
+    assert doctor.verdict([note, note]) == "Ready (2 notes marked !)."
+    assert doctor.verdict([fine]) == "Ready."
+
+
+def test_a_bad_value_from_lab_env_says_it_came_from_there(project, capsys):
+    (project / "lab.env").write_text("LAB_BACKEND=nonsense\n")
+    assert doctor.run() == 1
+    out = capsys.readouterr().out
+    assert "✘ configuration      LAB_BACKEND='nonsense' is not a backend" in out
+    assert "    fix: LAB_BACKEND is set in lab.env (edit that line); then run " \
+           "`python -m labsupport doctor` again\n" in out
+    assert out.endswith("\n1 problem to fix (marked ✘).\n"), out
+
+
+def test_the_environment_wins_over_lab_env_and_says_so(project, monkeypatch):
+    (project / "lab.env").write_text("LAB_PREFIX=ana1\n")
+    monkeypatch.setenv("LAB_PREFIX", "X")
+    configuration = by_name(doctor.findings())["configuration"]
+    assert configuration.fix == "LAB_PREFIX is set in your environment (change it, or " \
+        "`unset LAB_PREFIX` for the default); then run `python -m labsupport doctor` again"
+
+
+def test_each_value_of_a_working_configuration_names_its_source(project, monkeypatch):
+    (project / "lab.env").write_text("LAB_PREFIX=ana1\nLAB_LOCATION=westeurope\n")
+    monkeypatch.setenv("LAB_LOCATION", "northeurope")
+    configuration = by_name(doctor.findings())["configuration"]
+    assert configuration.detail == (
+        f"backend local (default), state folder {project / 'state'} (environment), "
+        f"LAB_PREFIX=ana1 (lab.env), LAB_LOCATION=northeurope (environment)")
+
+
+def test_a_value_from_lab_env_file_names_that_file(project, monkeypatch, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "mine.env"
+    elsewhere.write_text("LAB_BACKEND=azure\n")
+    monkeypatch.setenv("LAB_ENV_FILE", str(elsewhere))
+    configuration = by_name(doctor.findings())["configuration"]
+    assert configuration.status == doctor.FAIL, "azure needs a subscription id"
+    assert configuration.fix.startswith(f"LAB_BACKEND is set in {elsewhere} (edit that line)")
+
+
+def test_a_fix_adds_to_its_finding_rather_than_repeating_it(project, monkeypatch):
+    """Every fix line names a command to run or a place to change, and none repeats a
+    sentence of the line above it (the error sentences already say what a right value is)."""
+    cases = {"LAB_BACKEND": "nonsense", "LAB_PREFIX": "X", "LAB_LOCATION": "East US",
+             "LAB_QUEUE_PORT": "80", "LAB_ACCOUNT_NAME": "Bad_Name"}
+    for name, value in cases.items():
+        monkeypatch.setenv(name, value)
+        finding = by_name(doctor.findings())["configuration"]
+        monkeypatch.delenv(name)
+        assert finding.status == doctor.FAIL, name
+        assert f"{name} is set in your environment" in finding.fix, finding
+        assert "`python -m labsupport doctor`" in finding.fix, finding
+        for sentence in re.split(r"[.:;] ", finding.fix):
+            assert sentence.strip(" .") not in finding.detail, (name, sentence)
+
+
+def test_a_stopped_cloud_note_says_the_command_not_the_detail_again(project):
+    config = load_config(env_file=False)
+    finding = doctor.check_local_cloud(config)
+    assert (finding.status, finding.detail, finding.fix) == (
+        doctor.WARN, "not running; a notebook's labsupport.connect() starts it",
+        "to start it now: `python -m labsupport up`")
+
+
+def test_the_empty_state_folder_load_config_made_is_no_problem(project):
+    """On a fresh checkout the doctor's own load_config creates the state folder with the
+    umask's mode (0755): nothing is in it to hide, and the first start makes it 0700."""
+    config = load_config(env_file=False)
+    assert config.state_dir.is_dir() and not any(config.state_dir.iterdir())
+    config.state_dir.chmod(0o755)
+    finding = doctor.check_state_privacy(config)
+    assert finding.status == doctor.OK, finding
+    (config.state_dir / "management.json").write_text("{}")
+    assert doctor.check_state_privacy(config).status == doctor.FAIL, "a file in it: checked"
