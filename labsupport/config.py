@@ -25,6 +25,11 @@ PORT_SETTINGS = {
     "table": "LAB_TABLE_PORT",
     "management": "LAB_MANAGEMENT_PORT",
 }
+#: The round trip (ms) a lesson simulates when it asks for an Azure-like network on the
+#: local backend (LAB_NETWORK_RTT_MS). Microsoft publishes 3-28 ms between its regions in
+#: Europe and 5-72 ms in North America (learn.microsoft.com/azure/networking/azure-network-latency).
+DEFAULT_NETWORK_RTT_MS = 30
+MAX_NETWORK_RTT_MS = 1000
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9]{1,9}$")
@@ -47,6 +52,7 @@ class LabConfig:
     state_dir: Path
     ports: dict[str, int | None] = field(default_factory=dict)
     env_file: Path | None = None
+    network_rtt_ms: int = DEFAULT_NETWORK_RTT_MS
 
     @property
     def is_local(self) -> bool:
@@ -213,6 +219,12 @@ def load_config(
         raise ConfigError(
             f"The LAB_*_PORT settings repeat a port ({ports}); give each service its own."
         )
+    rtt = settings.get("LAB_NETWORK_RTT_MS", "").strip() or str(DEFAULT_NETWORK_RTT_MS)
+    if not rtt.isdigit() or int(rtt) > MAX_NETWORK_RTT_MS:
+        raise ConfigError(
+            f"LAB_NETWORK_RTT_MS={rtt!r} is not a round trip: use whole milliseconds from 0 "
+            f"to {MAX_NETWORK_RTT_MS} (0 adds none; the default is {DEFAULT_NETWORK_RTT_MS})."
+        )
     return LabConfig(
         backend=backend,
         prefix=prefix,
@@ -226,4 +238,5 @@ def load_config(
         ),
         ports=ports,
         env_file=path,
+        network_rtt_ms=int(rtt),
     )

@@ -10,9 +10,12 @@ lesson about them asks (``lab.account_key()``, ``lab.connection_string``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from azure.identity import CredentialUnavailableError, DefaultAzureCredential
@@ -37,6 +40,28 @@ def queue_name_for(topic: str) -> str:
             f"'send-peek-receive'."
         )
     return f"{topic}{suffix}"
+
+
+@dataclass(frozen=True)
+class Network:
+    """Where a client reaches the lab's queues, and what lies in between.
+
+    ``account_url`` is the queue endpoint to use; ``round_trip_ms`` the round trip added
+    on this machine (0 when none is added); ``simulated`` is False on Azure, where the
+    network is real and nothing is added.
+    """
+
+    account_url: str
+    round_trip_ms: int
+    simulated: bool
+
+    def describe(self) -> str:
+        if not self.simulated:
+            return "Azure: the network between you and the region is real; nothing is added"
+        if not self.round_trip_ms:
+            return "this machine, no added latency"
+        return (f"this machine, with a simulated network round trip of {self.round_trip_ms} ms "
+                f"(LAB_NETWORK_RTT_MS) between the SDK and Azurite")
 
 
 @dataclass
@@ -104,6 +129,29 @@ class Lab:
 
     def new_queue_name(self, topic: str) -> str:
         return queue_name_for(topic)
+
+    @contextlib.contextmanager
+    def azure_like_network(self, round_trip_ms: int | None = None) -> Iterator[Network]:
+        """The queue endpoint behind an Azure-like network round trip, for the ``with`` block.
+
+        Locally, a relay on 127.0.0.1 holds every request and answer for half of
+        ``round_trip_ms`` each way (default: the ``LAB_NETWORK_RTT_MS`` setting); TLS and
+        tokens pass through untouched. On Azure nothing is added: the network is real.
+        """
+        if not self.config.is_local:
+            yield Network(self.account_url, 0, simulated=False)
+            return
+        ms = self.config.network_rtt_ms if round_trip_ms is None else round_trip_ms
+        if not ms:
+            yield Network(self.account_url, 0, simulated=True)
+            return
+        parts = urlsplit(self.account_url)
+        proxy = local.round_trip_proxy(parts.port, ms)
+        try:
+            yield Network(f"{parts.scheme}://{parts.hostname}:{proxy.port}{parts.path}", ms,
+                          simulated=True)
+        finally:
+            proxy.close()
 
     def summary(self) -> str:
         where = (

@@ -25,7 +25,7 @@ from .errors import LocalCloudError, LocalCloudRestarted, NotInstalledError, Por
 from .ports import free_port, port_is_free
 
 __all__ = ["Record", "StateFolder", "Status", "choose_ports", "client_environment", "down",
-           "folder", "status", "up"]
+           "folder", "round_trip_proxy", "status", "up"]
 
 
 def folder(config: LabConfig) -> StateFolder:
@@ -75,6 +75,15 @@ def status(config: LabConfig) -> Status:
 def client_environment(config: LabConfig, record: Record) -> dict[str, str]:
     """Variables that point unchanged SDK code at the local cloud, for the lab's subscription."""
     return localcloud.client_environment(config.state_dir, record, config.subscription_id)
+
+
+def round_trip_proxy(port: int, round_trip_ms: int) -> localcloud.RoundTripProxy:
+    """A started relay to the local ``port`` that adds ``round_trip_ms`` (close it when
+    done): the simulated network of :meth:`labsupport.lab.Lab.azure_like_network`."""
+    with _lab_errors():
+        proxy = localcloud.RoundTripProxy(port, round_trip_ms)
+        proxy.start()
+    return proxy
 
 
 @contextlib.contextmanager

@@ -13,7 +13,9 @@ It is a service with a contract, its own package: it imports nothing of ``labsup
     localcloud.stop(state_dir)
 
 Its own constants (:mod:`.constants`: tenant, subscription, principal) and errors
-(:mod:`.errors`) are public. Names load on first use, so ``import localcloud`` is cheap.
+(:mod:`.errors`) are public. :class:`RoundTripProxy` (:mod:`.latency`) adds a simulated
+network round trip in front of a port, for code that asks for one. Names load on first
+use, so ``import localcloud`` is cheap.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _EXPORTS = {
     "LocalCloudError": "errors", "NotInstalledError": "errors",
     "LocalCloudRestarted": "errors", "SUBSCRIPTION_ID": "constants",
     "TENANT_ID": "constants", "PRINCIPAL_ID": "constants", "CLIENT_ID": "constants",
+    "RoundTripProxy": "latency",
 }
 __all__ = sorted(_EXPORTS)
 
