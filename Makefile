@@ -61,9 +61,13 @@ QUIET_LAB := --LabApp.news_url=None --LabApp.extension_manager=readonly \
 	--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 	--LabApp.app_settings_dir=$(CURDIR)/lab-settings
 
+# A second `make lab` starts no second JupyterLab on the same notebooks (two servers
+# autosaving one notebook overwrite each other's changes): it prints the open one's URL.
+# JUPYTER_ARGS adds flags, e.g. make lab JUPYTER_ARGS="--port=8899 --no-browser".
+JUPYTER_ARGS ?=
 lab: install
-	$(PY) -m labsupport up
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(QUIET_LAB)
+	@$(PY) -m labsupport running-lab notebooks || { $(PY) -m labsupport up && \
+	  $(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(QUIET_LAB) $(JUPYTER_ARGS); }
 
 # The browser test drives Debian's Chromium (Playwright cannot download browsers here).
 browser:

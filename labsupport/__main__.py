@@ -1,4 +1,5 @@
-"""Command line: ``python -m labsupport up | down | status [--json] | env | api | doctor``."""
+"""Command line: ``python -m labsupport up | down | status [--json] | env | api | doctor |
+running-lab``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import shlex
 import sys
 import warnings
+from pathlib import Path
 
 from . import local
 from .config import load_config, parse_port
@@ -92,6 +94,19 @@ def _doctor(args) -> int:
     return run(as_json=args.json)
 
 
+def _running_lab(args) -> int:
+    """Exit 0 saying where the JupyterLab already serving the notebooks is, else 1 quietly
+    (``make lab`` then starts one)."""
+    from .paths import project_root
+    from .running_lab import serving
+
+    server = serving(Path(args.notebooks) if args.notebooks else project_root() / "notebooks")
+    if server is None:
+        return 1
+    print(server.sentence())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labsupport", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     doctor = commands.add_parser("doctor", help="check the machine and say how to fix problems")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     doctor.set_defaults(run=_doctor)
+    running = commands.add_parser(
+        "running-lab", help="say where a JupyterLab already serves the notebooks (exit 0), "
+        "else exit 1 (make lab asks before it starts one)")
+    running.add_argument("notebooks", nargs="?", help="the notebooks folder (default: the "
+                         "project's notebooks/)")
+    running.set_defaults(run=_running_lab)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
