@@ -140,8 +140,9 @@ def complete(queue, container, message, reference: Reference) -> None:
 def keep(container, reference: Reference) -> None:
     """Keep a payload until it is deleted by hand: the sweep will no longer touch it.
 
-    Call it when a claim-check message moves to a poison queue: the poison copy never
-    expires, so its blob must outlive the original message's expiry.
+    Call it when a claim-check message moves to a poison queue: the poison copy gets a
+    time to live of its own, from the moment it was moved, so its blob must outlive the
+    original message's expiry.
     """
     container.get_blob_client(reference.blob).set_blob_metadata({})
 

@@ -13,7 +13,11 @@ plain SDK:
   crashed before they could record a failure) is moved without another attempt.
 
 Moving is "send a copy with the same content to the poison queue, then delete the
-original" — in that order, so a crash in between leaves a duplicate, never a loss.
+original" — in that order, so a crash in between leaves a duplicate, never a loss. The
+copy gets the service's default time to live (7 days), as the Functions host's does: it
+sends the message body and nothing else (``CopyMessageToPoisonQueueAsync`` in the queue
+extension's ``QueueProcessor.cs``, Azure/azure-sdk-for-net). Alert on the poison queue's
+length: a copy nobody looks at expires after a week.
 
     poison = service.get_queue_client(poison_queue_name(queue.queue_name))
     poison.create_queue()   # once (ResourceExistsError if it exists)
@@ -57,7 +61,7 @@ def move_to_poison(queue, message, poison_queue) -> bool:
     Returns False if the original could not be deleted because the lease was lost (another
     consumer has it now; the poison queue may then receive a second copy).
     """
-    poison_queue.send_message(message.content, time_to_live=-1)
+    poison_queue.send_message(message.content)   # the default time to live, as Functions
     try:
         queue.delete_message(message)
     except HttpResponseError as error:

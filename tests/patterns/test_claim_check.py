@@ -107,7 +107,8 @@ def test_a_crash_between_the_deletes_leaves_an_orphan_that_the_sweep_removes(que
 
 
 def test_a_kept_payload_survives_the_sweep_after_its_message_expired(queue, container):
-    # Its message went to a poison queue, whose copy never expires: the payload must stay.
+    # Its message went to a poison queue, whose copy outlives the original: the payload
+    # must stay.
     reference = check_in(queue, container, b"payload", time_to_live=3600)
     keep(container, reference)
     assert sweep_orphans(container, now=datetime.now(UTC) + timedelta(days=30)) == []
