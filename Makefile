@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
 # Tests and notebook builds use their own local cloud, started fresh, so they neither
 # disturb a running lab nor depend on what a learner left behind.
 TEST_STATE := $(CURDIR)/.lab/test
@@ -25,7 +26,7 @@ stop_clouds = for state in $(1) $(1)/*/; do if [ -f $$state/localcloud.json ]; t
 # Deterministic outputs: no progress bars in tests and notebook builds (make lab keeps them).
 test notebooks: export LAB_PROGRESS := 0
 
-install: $(PY_STAMP) $(NODE_STAMP)
+install: $(PY_STAMP) $(NODE_STAMP) $(KERNEL_CONFIG)
 
 # JupyterLab refuses to run as root unless told; containers and CI often are root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -46,6 +47,12 @@ $(PY_STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
+
+# Every kernel of the venv loads labsupport.hints (a NameError before the Setup cells says
+# to run them): IPython reads configuration files from sys.prefix/etc/ipython.
+$(KERNEL_CONFIG): lab-settings/ipython_kernel_config.py | $(PY_STAMP)
+	@mkdir -p $(@D)
+	cp $< $@
 
 # patches/ is applied by npm ci (postinstall: patch-package), so a new patch re-installs.
 $(NODE_STAMP): package.json package-lock.json $(wildcard patches/*.patch)
