@@ -1,7 +1,9 @@
 """The management plane's ASGI app: health, the identity endpoint and ARM routes.
 
 ARM routes live in :mod:`.resource_groups`, :mod:`.storage_accounts`, :mod:`.queues`,
-:mod:`.role_assignments` and :mod:`.role_definitions`; :mod:`.routing` dispatches them.
+:mod:`.queue_services`, :mod:`.role_assignments`, :mod:`.role_definitions` and
+:mod:`.subscriptions`; :mod:`.routing` dispatches them. :mod:`.graph` stands in for
+Microsoft Graph (for the Azure CLI).
 Every ARM path needs a bearer token for management; its claims are kept in
 ``request.state.claims`` (the caller's ``oid`` is recorded on role assignments).
 """
@@ -23,12 +25,15 @@ from ..cloud import Cloud
 from ..tokens import TokenError
 from . import (
     bodies,
+    graph,
     identity,
+    queue_services,
     queues,
     resource_groups,
     role_assignments,
     role_definitions,
     storage_accounts,
+    subscriptions,
 )
 from .errors import ArmError, no_route
 from .routing import ArmRouter, Services
@@ -38,8 +43,17 @@ log = logging.getLogger("localcloud.management")
 ARM_AUDIENCES = ("https://management.azure.com/", "https://management.core.windows.net/")
 CHALLENGE = 'Bearer authorization_uri="local", error="invalid_token"'
 OPEN_PATHS = ("/healthz", identity.PATH)
+
+
+def _is_arm(path: str) -> bool:
+    """ARM paths need ARM's token and get ARM's headers; the health check, the identity
+    endpoint and the Graph stand-in (:mod:`.graph`, its own audience) do not."""
+    return path not in OPEN_PATHS and not path.startswith(f"{graph.PREFIX}/")
+
+
 ROUTER = ArmRouter([*resource_groups.ROUTES, *storage_accounts.ROUTES, *queues.ROUTES,
-                    *role_assignments.ROUTES, *role_definitions.ROUTES])
+                    *queue_services.ROUTES, *role_assignments.ROUTES,
+                    *role_definitions.ROUTES, *subscriptions.ROUTES])
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -84,7 +98,7 @@ async def _arm_guard(request: Request, call_next) -> Response:
         if bodies.declared_too_large(request):
             await bodies.drain(request)
             raise bodies.too_large()
-        if request.url.path not in OPEN_PATHS:
+        if _is_arm(request.url.path):
             _authenticate(request)
         response = await call_next(request)
     except ArmError as exc:
@@ -94,7 +108,7 @@ async def _arm_guard(request: Request, call_next) -> Response:
         response = ArmError(500, "InternalServerError",
                             "The local management plane failed on this request. See its log "
                             "(logs/localcloud.log in the state folder).").response()
-    if request.url.path not in OPEN_PATHS:
+    if _is_arm(request.url.path):
         client_request = request.headers.get("x-ms-client-request-id")
         response.headers["x-ms-request-id"] = str(uuid.uuid4())
         response.headers["x-ms-correlation-request-id"] = client_request or str(uuid.uuid4())
@@ -109,6 +123,8 @@ def create_app(cloud: Cloud, store: ManagementStore) -> Starlette:
     routes = [
         Route("/healthz", healthz),
         Route(identity.PATH, identity.token),
+        Route(graph.PREFIX + "/{path:path}", graph.refuse,
+              methods=["GET", "PUT", "POST", "PATCH", "DELETE"]),
         Route("/{path:path}", arm, methods=["GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"]),
     ]
     app = Starlette(

@@ -87,6 +87,16 @@ class AccountData:
                 return False
             return True
 
+    def cors_rules(self) -> list:
+        """The queue service's CORS rules (the SDK's ``CorsRule`` objects)."""
+        with self.queues_client() as service:
+            return list(service.get_service_properties().get("cors") or [])
+
+    def set_cors_rules(self, rules: list) -> None:
+        """Replace the queue service's CORS rules; logging, metrics stay as they are."""
+        with self.queues_client() as service:
+            service.set_service_properties(cors=rules)
+
     def purge(self) -> None:
         """Delete every queue and blob container, so a re-created account starts empty."""
         with self.queues_client() as service:

@@ -11,6 +11,7 @@ from .arm import ACCOUNT_TYPE, GROUP_TYPE, QUEUE_TYPE, account_id, group_id, now
 from .dataplane import QueueInfo
 from .errors import ArmError, invalid_content, quote
 from .records import ResourceGroup, StorageAccount
+from .redundancy import READ_ACCESS_SKUS, is_geo, secondary_location
 
 SKUS = ("Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Premium_LRS",
         "Premium_ZRS", "Standard_GZRS", "Standard_RAGZRS")
@@ -49,6 +50,12 @@ def storage_account(cloud: Cloud, subscription: str, account: StorageAccount) ->
         "primaryLocation": account.location,
         "statusOfPrimary": "available",
     }
+    if is_geo(account.sku) and secondary_location(account.location):
+        properties["secondaryLocation"] = secondary_location(account.location)
+        properties["statusOfSecondary"] = "available"
+        if account.sku in READ_ACCESS_SKUS:
+            properties["secondaryEndpoints"] = {
+                service: cloud.endpoint(service, f"{name}-secondary") for service in SERVICES}
     return {
         "sku": sku(account.sku),
         "kind": account.kind,

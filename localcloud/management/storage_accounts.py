@@ -12,7 +12,7 @@ from dataclasses import replace
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from . import models
+from . import models, redundancy
 from .arm import STORAGE, account_id, new_account_key, now
 from .dataplane import AccountData
 from .errors import (
@@ -113,6 +113,7 @@ async def create(call: Call) -> Response:
     location = normalise_region(body.get("location"), "resource type 'storageAccounts'")
     sku = models.sku_name(body.get("sku"))
     kind = models.check_kind(body.get("kind"))
+    redundancy.check(sku, kind, location)
     tags = models.check_tags(body.get("tags"), models.STORAGE_TAG_NAME_LIMIT)
     properties = models.writable(body.get("properties"))
     async with call.services.lock(_target(call)):  # not while a delete of it runs
@@ -204,6 +205,7 @@ async def update(call: Call) -> Response:
             account = existing(call)  # read again: a delete may have won the race
             account = replace(account, **changes,
                               properties=models.merge(account.properties, properties))
+            redundancy.check(account.sku, account.kind, account.location)
             call.store.put_account(call.subscription, account)
     return JSONResponse(body_of(call, account))
 
