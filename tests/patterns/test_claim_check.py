@@ -190,3 +190,17 @@ def test_the_local_management_plane_has_no_blob_containers_so_08_uses_the_data_p
         management.blob_containers.create(lab.resource_group, lab.account_name,
                                           lab.new_queue_name("mgmt"), BlobContainer())
     assert caught.value.error.code == "NoRegisteredProviderFound"
+
+
+def test_the_local_management_plane_has_no_lifecycle_policies_so_08_sweeps_by_hand(lab):
+    # Notebook 08's callout (docs/AZURE_DIFFERENCES.md#lifecycle-management): on Azure a
+    # lifecycle management policy can sweep orphans; the local cloud serves none.
+    management = StorageManagementClient(lab.management_credential, lab.subscription_id,
+                                         base_url=lab.management_url)
+    rule = {"name": "sweep", "enabled": True, "type": "Lifecycle", "definition": {
+        "filters": {"blobTypes": ["blockBlob"], "prefixMatch": ["payloads/"]},
+        "actions": {"baseBlob": {"delete": {"daysAfterModificationGreaterThan": 8}}}}}
+    with pytest.raises(ResourceNotFoundError) as caught:
+        management.management_policies.create_or_update(
+            lab.resource_group, lab.account_name, "default", {"policy": {"rules": [rule]}})
+    assert caught.value.error.code == "NoRegisteredProviderFound"
