@@ -1,12 +1,13 @@
 """Map what can go wrong to HTTP answers a client can act on — never a bare 500.
 
 - a pop receipt that no longer holds its message → 404 ``stale_pop_receipt``, the same on
-  both backends. Azure answers **404 MessageNotFound** for a stale receipt — the message was
-  received again or updated since — and for a message that was deleted or expired: it does
-  not say which (Microsoft's Delete Message and Update Message references; the SDKs'
-  recorded runs against Azure). Azurite answers 400 PopReceiptMismatch while the message
-  exists and 404 MessageNotFound once it is gone. A service that told "gone" apart on
-  Azurite would answer differently on Azure, so both codes map to one answer;
+  both backends. Microsoft's Delete Message reference documents 404 (``MessageNotFound``)
+  when no message with a matching pop receipt is found — received again or updated since,
+  deleted or expired — without saying which; its Queue service error codes also list 400
+  ``PopReceiptMismatch`` ("the specified pop receipt did not match"), and Microsoft's own
+  Functions queue listener handles both. Azurite answers 400 PopReceiptMismatch while the
+  message exists and 404 MessageNotFound once it is gone. Both codes map to one answer,
+  so clients never depend on which the backend chose;
 - the queue does not exist (any more) → 404 ``queue_not_found``;
 - message over 64 KiB, or a body over the service's own limit → 413 ``message_too_large``;
 - invalid request (missing field, value out of range, malformed id, pop receipt or JSON,
@@ -69,8 +70,8 @@ _STALE = (
     "which. If it is still in the queue, receive it again and use the new pop receipt.")
 
 _STORAGE = {
-    "PopReceiptMismatch": _STALE,  # Azurite, while the message exists
-    "MessageNotFound": _STALE,  # Azure, for every case; Azurite once the message is gone
+    "PopReceiptMismatch": _STALE,  # in Azure's error-code list; Azurite, while the message exists
+    "MessageNotFound": _STALE,  # Azure's documented answer; Azurite once the message is gone
     "QueueNotFound": (
         404, "queue_not_found",
         "The queue does not exist (any more). Restart the service to create it again."),

@@ -3,15 +3,19 @@
 A receive leases a message and hands you a pop receipt. That receipt stops working when
 someone else receives the message after your lease ran out, when you (or anyone holding
 the newest receipt) update or delete it, or when the message expires. Then a delete or
-update with your receipt fails, and the service says so in one of two ways:
+update with your receipt fails, with one of two answers:
 
-* ``404 MessageNotFound`` — what Azure answers for every receipt that is no longer valid:
-  the message was received again, updated, deleted or has expired (the Delete Message and
-  Update Message references, and the SDKs' recorded runs against Azure);
-* ``400 PopReceiptMismatch`` — what Azurite answers while the message still exists with
-  another receipt. Azure's error-code table lists it too, but no recorded Azure response
-  shows it.
+* ``404 MessageNotFound`` — what Microsoft's Delete Message reference documents when no
+  message with a matching pop receipt is found, in each of the cases above
+  (https://learn.microsoft.com/rest/api/storageservices/delete-message2#remarks);
+* ``400 PopReceiptMismatch`` — listed in Microsoft's Queue service error codes: "The
+  specified pop receipt did not match the pop receipt for a dequeued message"
+  (https://learn.microsoft.com/rest/api/storageservices/queue-service-error-codes). It is
+  what Azurite 3.35 answers while the message still exists with another receipt.
 
+Microsoft's own Functions queue listener handles both when it deletes or releases a
+message (``QueueProcessor`` in Azure/azure-webjobs-sdk,
+https://github.com/Azure/azure-webjobs-sdk/blob/dev/src/Microsoft.Azure.WebJobs.Extensions.Storage/Queues/QueueProcessor.cs).
 Both mean the same thing to a consumer: *you no longer own this message*; someone else
 may be processing it. Do not retry the delete: make the processing idempotent instead.
 """

@@ -60,8 +60,9 @@ def test_update_with_a_stale_pop_receipt_is_404_stale_pop_receipt(client):
 
 
 def test_a_message_that_is_gone_is_the_same_404_stale_pop_receipt(client):
-    """Azurite says 404 MessageNotFound once a message is gone; Azure says it for a stale
-    receipt too, so the service cannot claim "gone" and answers as for any stale receipt."""
+    """Azurite says 404 MessageNotFound once a message is gone; Microsoft documents it for a
+    stale receipt too, so the service cannot claim "gone" and answers as for any stale
+    receipt."""
     message = leased(client)
     client.delete(f"/queue/messages/{message['id']}",
                   params={"pop_receipt": message["pop_receipt"]})
@@ -80,7 +81,8 @@ def test_an_unknown_message_id_is_404_stale_pop_receipt(client):
 
 
 def storage_error(status: int, code: str) -> HttpResponseError:
-    """What the SDK raises for a stale receipt: Azurite 400 PopReceiptMismatch, Azure 404."""
+    """What the SDK raises for a stale receipt: 400 PopReceiptMismatch (Azurite; listed in
+    Azure's error codes) or 404 MessageNotFound (documented by Delete Message)."""
     error = (ResourceNotFoundError if status == 404 else HttpResponseError)("stale")
     error.status_code, error.error_code = status, code
     return error

@@ -5,8 +5,9 @@ here, untouched, with the notebook's own imports. Both apps run in-process (Fast
 ``TestClient``) on fresh queues of the local cloud and get the same requests: send,
 receive and delete (also a message that is not JSON); a delete with a pop receipt that no
 longer holds the message (the message was updated since: Azurite answers 400
-PopReceiptMismatch; or it was deleted: 404 MessageNotFound — which is also what Azure
-answers for *every* stale receipt, so this input stands for Azure's answer); a queue
+PopReceiptMismatch; or it was deleted: 404 MessageNotFound — which is also what Microsoft's
+Delete Message reference documents for a stale receipt, so this input stands for Azure's
+documented answer); a queue
 deleted behind the service; a message over 64 KiB. Status, ``error``, ``service_error``
 and the body's fields must agree.
 """
@@ -133,7 +134,8 @@ STALE = (404, "stale_pop_receipt")
 
 
 def test_a_receipt_made_stale_by_an_update_gets_the_same_answer(apps):
-    """The message still exists: Azurite answers 400 PopReceiptMismatch (Azure: 404)."""
+    """The message still exists: Azurite answers 400 PopReceiptMismatch (Azure documents 404;
+    its error-code list also has 400 PopReceiptMismatch)."""
     answers = {}
     for kind, client in apps.items():
         message = lease(client)
@@ -145,9 +147,9 @@ def test_a_receipt_made_stale_by_an_update_gets_the_same_answer(apps):
 
 @pending_api_change
 def test_a_receipt_whose_message_is_gone_gets_the_same_answer_as_azures_stale_receipt(apps):
-    """404 MessageNotFound: Azurite's answer once the message is gone, and Azure's answer for
-    every stale receipt. The service cannot tell them apart, so it answers as for any stale
-    receipt — the same status and error as for PopReceiptMismatch."""
+    """404 MessageNotFound: Azurite's answer once the message is gone, and the answer
+    Microsoft documents for a stale receipt. The service cannot tell them apart, so it
+    answers as for any stale receipt — the same status and error as for PopReceiptMismatch."""
     answers = {}
     for kind, client in apps.items():
         message = lease(client)
