@@ -141,6 +141,20 @@ def test_stored_policy_grants_and_deleting_it_revokes_at_once(lab, queue, key, k
     assert refusal(lambda: worker.receive_message()) == (403, "AuthenticationFailed")
 
 
+def test_policy_holds_the_permission_and_each_sas_its_own_expiry(lab, queue, key, key_queue):
+    """02 teaches the split Azure documents: a field in the policy or in the SAS. Azurite
+    3.35.0 refused it; the lab's patched Azurite accepts it (patches/README.md)."""
+    queue.send_message("job")
+    key_queue.set_queue_access_policy({"workers": AccessPolicy(permission="p")})
+    sas = generate_queue_sas(lab.account_name, queue.queue_name, key, policy_id="workers",
+                             expiry=soon())
+    worker = sas_client(lab, queue, sas)
+    worker.delete_message(worker.receive_message())
+    assert refusal(lambda: worker.send_message("forged")) == (403, DENIED)
+    key_queue.set_queue_access_policy({})
+    assert refusal(lambda: worker.receive_message()) == (403, "AuthenticationFailed")
+
+
 def test_sas_may_not_repeat_what_its_policy_sets(lab, queue, key, key_queue):
     key_queue.set_queue_access_policy({"workers": AccessPolicy(permission="p", expiry=soon(60))})
     sas = generate_queue_sas(lab.account_name, queue.queue_name, key, policy_id="workers",

@@ -26,6 +26,10 @@ NEEDED = {
     "delete": "the worker cannot delete the messages it processed",
 }
 MARGIN_SECONDS = 60
+# Define a stored access policy (Microsoft Learn): a policy change may take this long on Azure.
+POLICY_DELAY = ("; on Azure a new or changed stored access policy can take up to 30 seconds "
+                "to apply (https://learn.microsoft.com/rest/api/storageservices/"
+                "define-stored-access-policy)")
 
 
 def check_worker_sas(sas, service: QueueServiceClient, queue_name: str, *,
@@ -61,7 +65,8 @@ def check_worker_sas(sas, service: QueueServiceClient, queue_name: str, *,
     refused = [code for op, code in results.items() if op in NEEDED and code]
     if "AuthenticationFailed" in refused:
         problems.append(f"the service refused the SAS (AuthenticationFailed): mint it for queue "
-                        f"{queue_name!r} with the account key from list_keys")
+                        f"{queue_name!r} with the account key from list_keys"
+                        + (POLICY_DELAY if info.policy_id else ""))
     else:
         problems += [f"{message} ({results[op]}): the worker needs p (process)"
                      for op, message in NEEDED.items() if results[op]]
@@ -78,22 +83,60 @@ def _time_problems(info, owner: QueueClient, minutes: int) -> tuple[list[str], b
     findings = info.findings(now)
     usable = not any(p.kind in (*TIMING, Problem.UNSIGNED) for p in findings)
     expiry = info.expiry
+    found: list[str] = []
     if info.policy_id:
         policy = owner.get_queue_access_policy().get(info.policy_id)
         if policy is None:
             return [f"the SAS refers to stored access policy {info.policy_id!r}, which the "
                     f"queue does not have: create it with set_queue_access_policy"], False
+        found = _policy_problems(info, policy, now)
+        usable = usable and not found
         expiry = expiry or _as_time(policy.expiry)
         findings = [p for p in findings if p.kind != Problem.NO_EXPIRY]
-    found = [f"the SAS {problem.text}" for problem in findings]
-    if info.policy_id and expiry is None:
-        found.append(f"the SAS has no expiry, and neither has policy {info.policy_id!r}")
+    found += [f"the SAS {problem.text}" for problem in findings]
     valid_from = max(now, info.start or now)
     if expiry and (expiry - valid_from).total_seconds() > minutes * 60 + MARGIN_SECONDS:
         left = round((expiry - valid_from).total_seconds() / 60)
+        where = "" if info.expiry else f" in policy {info.policy_id!r}"
         found.append(f"the SAS stays valid for about {left} minutes; the worker needs "
-                     f"{minutes}: use expiry=datetime.now(UTC) + timedelta(minutes={minutes})")
+                     f"{minutes}: use expiry=datetime.now(UTC) + timedelta(minutes={minutes})"
+                     f"{where}")
     return found, usable
+
+
+def _policy_problems(info, policy, now: datetime) -> list[str]:
+    """Why the service would refuse this SAS with its stored access policy ``policy``.
+
+    Azure's rule: each of start, expiry and permissions may be in the SAS or in the policy,
+    never in both, and expiry and permissions must be in one of them (Define a stored
+    access policy, Microsoft Learn). The policy's own times apply as the SAS's would.
+    """
+    fields = {"start (st)": (info.start, policy.start),
+              "expiry (se)": (info.expiry, policy.expiry),
+              "permissions (sp)": (info.permissions, policy.permission)}
+    both = [name for name, (token, stored) in fields.items() if token and stored]
+    neither = [name for name, (token, stored) in fields.items()
+               if not token and not stored and not name.startswith("start")]
+    problems = []
+    if both:
+        problems.append(f"the SAS and policy {info.policy_id!r} both set {_listed(both)}: "
+                        f"Azure refuses a field given in both. Keep each in one place — "
+                        f"leave it out of generate_queue_sas, or out of the AccessPolicy")
+    if neither:
+        problems.append(f"neither the SAS nor policy {info.policy_id!r} sets "
+                        f"{_listed(neither)}: put it in one of them")
+    start, expiry = _as_time(policy.start), _as_time(policy.expiry)
+    if expiry and expiry <= now:
+        problems.append(f"policy {info.policy_id!r} expired at {expiry:%Y-%m-%dT%H:%M:%SZ}: "
+                        f"give it a new expiry with set_queue_access_policy")
+    if start and start > now:
+        problems.append(f"policy {info.policy_id!r} starts at {start:%Y-%m-%dT%H:%M:%SZ}, "
+                        f"in the future: leave its start out")
+    return problems
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _as_time(value) -> datetime | None:

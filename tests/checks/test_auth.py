@@ -57,6 +57,59 @@ def test_a_stored_policy_with_the_right_rights_passes(capsys, lab, service, queu
     assert result
 
 
+def test_permission_in_the_policy_and_expiry_in_the_token_passes(capsys, lab, service, queue,
+                                                                  key, key_queue):
+    """A different right solution: Azure takes each field from the SAS or from the policy.
+    (Azurite 3.35.0 refused this SAS; the lab's patched Azurite accepts it, as Azure does.)"""
+    key_queue.set_queue_access_policy({"worker": AccessPolicy(permission="p")})
+    sas = generate_queue_sas(lab.account_name, queue.queue_name, key, policy_id="worker",
+                             expiry=soon())
+    result, out = run(capsys, sas, service, queue)
+    assert result and out.startswith("✅"), out
+
+
+@pytest.mark.parametrize("policy, token, says", [
+    (dict(permission="p", expiry=soon(60)), dict(permission="p"), "both set permissions (sp)"),
+    (dict(permission="p", expiry=soon(5)), dict(expiry=soon()), "both set expiry (se)"),
+    (dict(permission="p", expiry=soon(5)), dict(permission="p", expiry=soon()),
+     "both set expiry (se) and permissions (sp)"),
+], ids=["permission", "expiry", "both"])
+def test_a_field_in_the_sas_and_in_its_policy_is_named_and_not_probed(
+        capsys, lab, service, queue, key, key_queue, policy, token, says):
+    key_queue.set_queue_access_policy({"worker": AccessPolicy(**policy)})
+    sas = generate_queue_sas(lab.account_name, queue.queue_name, key, policy_id="worker",
+                             **token)
+    result, out = run(capsys, sas, service, queue)
+    assert not result and says in out and "Azure refuses a field given in both" in out, out
+    assert "AuthenticationFailed" not in out, "the check explains instead of probing"
+
+
+def test_permissions_in_neither_the_sas_nor_its_policy_are_named(capsys, lab, service, queue,
+                                                                 key, key_queue):
+    key_queue.set_queue_access_policy({"worker": AccessPolicy(expiry=soon())})
+    sas = generate_queue_sas(lab.account_name, queue.queue_name, key, policy_id="worker")
+    result, out = run(capsys, sas, service, queue)
+    assert not result and "neither the SAS nor policy 'worker' sets permissions (sp)" in out
+
+
+def test_an_expired_policy_is_named(capsys, lab, service, queue, key, key_queue):
+    key_queue.set_queue_access_policy({"worker": AccessPolicy(permission="p",
+                                                              expiry=soon(-1))})
+    sas = generate_queue_sas(lab.account_name, queue.queue_name, key, policy_id="worker")
+    result, out = run(capsys, sas, service, queue)
+    assert not result and "policy 'worker' expired at" in out, out
+
+
+def test_too_long_a_policy_lifetime_points_at_the_policy(capsys, lab, service, queue, key,
+                                                         key_queue):
+    key_queue.set_queue_access_policy({"worker": AccessPolicy(permission="p",
+                                                              expiry=soon(60))})
+    sas = generate_queue_sas(lab.account_name, queue.queue_name, key, policy_id="worker")
+    result, out = run(capsys, sas, service, queue)
+    assert not result and "stays valid for about 60 minutes" in out
+    assert "in policy 'worker'" in out
+
+
 @pytest.mark.parametrize("sas", [None, ""])
 def test_nothing_yet(capsys, service, queue, sas):
     result, out = run(capsys, sas, service, queue)
