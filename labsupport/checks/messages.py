@@ -64,7 +64,8 @@ def _one_receive(ids: list, receives: list, expected: int, client: str) -> list[
         return [f"`{client}` made {len(receives)} receive requests ({empty} answered with no "
                 f"message); the exercise asks for one: pass max_messages={expected} as well "
                 f"as messages_per_page={expected} (without max_messages the pager asks again "
-                f"until a page comes back empty)"]
+                f"until a page comes back empty), and re-run the cell that sends the messages "
+                f"(it resets the count) before yours"]
     return []
 
 

@@ -77,7 +77,8 @@ def test_a_pager_read_to_the_end_without_max_messages_is_rejected(counted):
     assert check(received, counter).problems == [
         "`counted` made 2 receive requests (1 answered with no message); the exercise asks for "
         "one: pass max_messages=5 as well as messages_per_page=5 (without max_messages the "
-        "pager asks again until a page comes back empty)"]
+        "pager asks again until a page comes back empty), and re-run the cell that sends the "
+        "messages (it resets the count) before yours"]
 
 
 def test_five_peeked_messages_and_clear_messages_are_rejected(queue, counted):
