@@ -25,15 +25,12 @@ import base64
 import binascii
 import contextlib
 import json
-import threading
-import time
-from collections import deque
 
-import azure.functions as func
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.queue import TextBase64EncodePolicy
 
 from ..functions import HostJsonError, QueueTriggerModel, queue_settings
+from ..functions.downstream import SlowDownstream, calling_downstream
 from ..functions.listener import SUCCEEDED
 from ..lab import queue_name_for
 from ..patterns.poison import poison_queue_name
@@ -46,84 +43,6 @@ SPEED = 10.0
 MAX_RETRY_WAIT = 1.0
 
 
-class SlowDownstream:
-    """A partner API whose calls wait until :meth:`release_oldest` lets the oldest go.
-
-    Shares the model's ``condition`` so that releasing and the host's phases are ordered.
-    ``peak`` is the most calls it had at once.
-    """
-
-    def __init__(self, condition: threading.Condition, *, timeout: float = 60.0) -> None:
-        self._condition = condition
-        self._timeout = timeout
-        self._calls: deque[object] = deque()
-        self._released: set[object] = set()
-        self._open = False
-        self.waiting = 0
-        self.peak = 0
-
-    def call(self) -> None:
-        ticket = object()
-        deadline = time.monotonic() + self._timeout
-        with self._condition:
-            self._calls.append(ticket)
-            self.waiting += 1
-            self.peak = max(self.peak, self.waiting)
-            self._condition.notify_all()
-            while (ticket not in self._released and not self._open
-                   and time.monotonic() < deadline):
-                self._condition.wait(deadline - time.monotonic())
-            self._released.discard(ticket)
-            if ticket in self._calls:
-                self._calls.remove(ticket)
-            self.waiting -= 1
-            self._condition.notify_all()
-
-    def release_oldest(self) -> None:
-        with self._condition:
-            if self._calls:
-                self._released.add(self._calls.popleft())
-                self._condition.notify_all()
-
-    def open(self) -> None:
-        """Answer every call at once from now on (used to shut down)."""
-        with self._condition:
-            self._open = True
-            self._condition.notify_all()
-
-
-def _drive(model: QueueTriggerModel, downstream: SlowDownstream, finished, stop: threading.Event,
-           deadline: float) -> None:
-    """Release one downstream call at a time, only while the host cannot start more work."""
-    with model.condition:
-        while not stop.is_set() and not finished() and time.monotonic() < deadline:
-            ready = (model.phase in ("threshold", "delay") and downstream.waiting > 0
-                     and downstream.waiting == model.in_flight)
-            if ready:
-                downstream.release_oldest()
-            model.condition.wait(0.05)
-
-
-def _slow_function(process_order, downstream_ref: list, queue_name: str, output_name: str):
-    """A function app whose one function calls the slow downstream, then ``process_order``."""
-    built = process_order.build() if hasattr(process_order, "build") else process_order
-    user = built.get_user_function()
-    names = {b.type: b.name for b in built.get_bindings()}
-    trigger_arg, output_arg = names.get("queueTrigger"), names.get("queue")
-    if trigger_arg is None or output_arg is None:
-        raise TypeError("process_order must have a queue trigger and a queue output binding")
-    app = func.FunctionApp()
-
-    @app.function_name(name="slow_partner_order")
-    @app.queue_trigger(arg_name="msg", queue_name=queue_name, connection="QueueStorage")
-    @app.queue_output(arg_name="shipments", queue_name=output_name, connection="QueueStorage")
-    def slow_partner_order(msg: func.QueueMessage, shipments: func.Out[str]) -> None:
-        downstream_ref[0].call()
-        user(**{trigger_arg: msg, output_arg: shipments})
-
-    return slow_partner_order
-
-
 def _order_id(text: str) -> str:
     try:
         return json.loads(base64.b64decode(text, validate=True))["order_id"]
@@ -133,7 +52,7 @@ def _order_id(text: str) -> str:
 
 def check_slow_downstream(host_json, service, process_order, *, limit: int = 4, tries: int = 3,
                           timeout: float = 60.0) -> Result:
-    """12: host.json lets at most ``limit`` orders reach the downstream at once per instance,
+    """11: host.json lets at most ``limit`` orders reach the downstream at once per instance,
     and moves a failing order to the poison queue after ``tries`` tries.
 
     ``service`` is the lab's ``QueueServiceClient``; the check makes and deletes its own
@@ -164,37 +83,24 @@ def check_slow_downstream(host_json, service, process_order, *, limit: int = 4, 
             quantity = "lots" if order_id == failing else 1
             producer.send_message(json.dumps({"order_id": order_id, "item": "book",
                                               "quantity": quantity}))
-        downstream_ref: list = [None]
-        function = _slow_function(process_order, downstream_ref, queue.queue_name,
-                                  output.queue_name)
+        downstream = SlowDownstream(timeout=timeout)
+        function = calling_downstream(process_order, downstream, queue_name=queue.queue_name,
+                                      output_name=output.queue_name)
         total = GOOD_ORDERS + 1
         model = QueueTriggerModel(
             function, tracer.client(queue, "host"),
             poison_queue=tracer.client(poison, "host", send_as="copy to poison"),
             outputs={"shipments": tracer.client(output, "host", send_as="output binding")},
             settings=settings, speed=SPEED)
-        downstream = downstream_ref[0] = SlowDownstream(model.condition, timeout=timeout)
-
-        def finished() -> bool:
-            return model.count(SUCCEEDED) + model.poisoned() >= total
-
-        stop = threading.Event()
-        driver = threading.Thread(target=_drive, name="slow-downstream", daemon=True,
-                                  args=(model, downstream, finished, stop,
-                                        time.monotonic() + timeout))
-        driver.start()
         try:
-            model.run(until=finished, timeout=timeout)
-            model.settle(timeout)
+            downstream.run(model, timeout=timeout,
+                           until=lambda: model.count(SUCCEEDED) + model.poisoned() >= total)
         except WaitTimeout:
             problems.append(f"the run did not finish in {timeout:g} s "
                             f"({model.count(SUCCEEDED)} orders shipped, {model.poisoned()} "
                             f"moved to the poison queue): check that your settings let the "
                             f"host retry and poison the failing order")
         finally:
-            stop.set()
-            downstream.open()
-            driver.join(timeout=5)
             model.close()
         problems += _judge(tracer, downstream.peak, settings, limit, tries, good, failing,
                            poison.queue_name)

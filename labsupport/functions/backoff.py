@@ -1,18 +1,20 @@
 """How long the host waits between polls of an empty queue: randomized exponential back-off.
 
 Learn ("Azure Queue storage trigger for Azure Functions", Polling algorithm, ``LEARN``):
-the trigger "implements a random exponential back-off algorithm"; it waits 100 ms after a
-message, about 200 ms after an empty poll, and the wait keeps growing until it reaches
+the trigger "implements a random exponential back-off algorithm"; "when a message is found,
+the runtime waits 100 milliseconds and then checks for another message", it waits about
+200 ms after an empty poll, and the wait keeps growing until it reaches
 ``maxPollingInterval`` (default one minute; two seconds in local development). The exact
 rule is the extension's ``RandomizedExponentialBackoffStrategy`` (``SOURCE``), with
-``minimum = delta = 100 ms``. The host asks it for a wait only after an empty poll (while
-messages keep coming it polls again at once)::
+``minimum = delta = 100 ms``::
 
-    messages were found since the last wait:  wait = minimum                 (and reset k = 1)
-    otherwise:                                wait = minimum + r * 2**(k-1) * delta,  k += 1
-                                              r drawn from [0.8, 1.2), capped at the maximum
+    found (a message since the last wait):  wait = minimum                  (and reset k = 1)
+    otherwise:                              wait = minimum + r * 2**(k-1) * delta,  k += 1
+                                            r drawn from [0.8, 1.2), capped at the maximum
 
-so an emptying queue is polled after about 0.1, 0.2, 0.3, 0.5, 0.9, 1.7, 3.3 … seconds.
+so after a message the waits are 0.1 s, then about 0.2, 0.3, 0.5, 0.9, 1.7, 3.3 … seconds
+while the queue stays empty. (Who asks for a wait, and when, is the listener's business:
+see :mod:`.listener`, rule 3.)
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import random as _random
 
 LEARN = ("https://learn.microsoft.com/azure/azure-functions/"
          "functions-bindings-storage-queue-trigger#polling-algorithm")
-SOURCE = ("https://github.com/Azure/azure-sdk-for-net/blob/main/sdk/storage/"
+SOURCE = ("https://github.com/Azure/azure-sdk-for-net/blob/"
+          "a256d07e7edbfbbd31bcfa3b1d5266907bb30397/sdk/storage/"
           "Microsoft.Azure.WebJobs.Extensions.Storage.Common/src/Shared/Timers/"
           "RandomizedExponentialBackoffStrategy.cs")
 

@@ -14,9 +14,15 @@ queue extension's source code (``SOURCE_*``, Azure/azure-sdk-for-net).
    running, so one instance runs at most ``batchSize + newBatchThreshold`` at a time
    (default threshold ``N*batchSize/2``, N = vCPUs; 1 on Consumption). [LEARN_CONCURRENCY,
    LEARN_HOST_JSON, SOURCE_LISTENER]
-3. **Polling.** After an empty poll the host waits, with a randomized exponential back-off
-   that starts at 100 ms and grows to ``maxPollingInterval`` (default 1 minute, 2 s in local
-   development); finding a message resets it. [LEARN_POLLING, ``backoff.SOURCE``]
+3. **Polling.** Learn: "When a message is found, the runtime waits 100 milliseconds and
+   then checks for another message"; after an empty poll it waits about 200 ms, and longer
+   after each further empty poll (a randomized exponential back-off) up to
+   ``maxPollingInterval`` (default 1 minute, 2 s in local development). [LEARN_POLLING,
+   ``backoff.SOURCE``] The model does this by default (``after_message="learn"``). The
+   extension's source differs in one step (SOURCE_LISTENER, ``CreateSucceededResult``): after
+   a poll that found messages it waits only for ``newBatchThreshold`` and polls again; the
+   100 ms comes after the next poll if that one is empty. ``after_message="source"`` models
+   that.
 4. **Retries.** A function that raises gets its message back on the queue: the host
    updates the message's visibility to ``visibilityTimeout`` (default 0: at once).
    [LEARN_PEEK_LOCK, SOURCE_PROCESSOR]
@@ -68,7 +74,10 @@ LEARN_PEEK_LOCK = _LEARN + "functions-bindings-storage-queue-trigger#peek-lock"
 LEARN_POLLING = _LEARN + "functions-bindings-storage-queue-trigger#polling-algorithm"
 LEARN_CONCURRENCY = _LEARN + "functions-bindings-storage-queue-trigger#concurrency"
 _SOURCE = "https://github.com/Azure/azure-sdk-for-net/blob/main/sdk/storage/"
-SOURCE_LISTENER = (_SOURCE + "Microsoft.Azure.WebJobs.Extensions.Storage.Common/src/Shared/"
+#: QueueListener.cs at the commit read for rule 3 (ExecuteAsync, CreateSucceededResult).
+SOURCE_LISTENER = ("https://github.com/Azure/azure-sdk-for-net/blob/"
+                   "22354f3845a6454b0b784ea023a0d892180b12f0/sdk/storage/"
+                   "Microsoft.Azure.WebJobs.Extensions.Storage.Common/src/Shared/"
                    "Queues/QueueListener.cs")
 SOURCE_PROCESSOR = (_SOURCE + "Microsoft.Azure.WebJobs.Extensions.Storage.Common/src/Shared/"
                     "Queues/QueueProcessor.cs")
@@ -79,6 +88,11 @@ SOURCE_DECODING = (_SOURCE + "Microsoft.Azure.WebJobs.Extensions.Storage.Queues/
 
 LEASE_SECONDS = 600  # "the default 10 minute timeout" while a function runs
 RECHECK = 0.05       # how often a waiting model looks at run(until=...) between notifications
+
+# What the host does after a poll that found messages (rule 3): "learn", the default, waits
+# 100 ms and polls (LEARN_POLLING); "source" polls again as soon as newBatchThreshold allows
+# (SOURCE_LISTENER).
+AFTER_MESSAGE = ("learn", "source")
 
 # What happened to a message in one invocation.
 SUCCEEDED = "succeeded"
@@ -143,11 +157,22 @@ class QueueTriggerModel:
     ``outputs`` maps each output binding's argument name to its queue. ``speed`` > 1 makes
     the model wait that many times less between polls (the documented intervals are
     recorded in :attr:`polls` unscaled); ``seed`` makes its random back-off repeatable.
+    ``after_message`` is ``"learn"`` (wait 100 ms after a poll that found messages, as
+    Learn documents) or ``"source"`` (poll again at once, as the extension's code does).
+
+    :attr:`phase` says what the listener is doing: ``polling``, ``pause`` (the 100 ms after
+    a message), ``threshold`` (waiting until no more than newBatchThreshold run), ``delay``
+    (backing off after an empty poll) or ``stopped``.
     """
 
     def __init__(self, function, queue, *, poison_queue, outputs: dict | None = None,
                  settings: QueueSettings | None = None, speed: float = 1.0,
-                 seed: int | None = 0) -> None:
+                 seed: int | None = 0, after_message: str = "learn") -> None:
+        if after_message not in AFTER_MESSAGE:
+            raise ValueError(f"after_message must be 'learn' (wait 100 ms, as Learn documents) "
+                             f"or 'source' (as the extension's code does), not "
+                             f"{after_message!r}")
+        self.after_message = after_message
         self.trigger_arg, output_args, self._user_function = _bindings(function)
         self.settings = settings or QueueSettings()
         outputs = dict(outputs or {})
@@ -171,7 +196,7 @@ class QueueTriggerModel:
         self._pool = ThreadPoolExecutor(max_workers=max(self.settings.max_concurrent, 1),
                                         thread_name_prefix="function")
         self.condition = threading.Condition(threading.RLock())
-        self.phase = "stopped"     # polling, threshold (waiting for it), delay, stopped
+        self.phase = "stopped"     # polling, pause, threshold, delay, stopped
         self.in_flight = 0
         self.peak_in_flight = 0
         self.polls: list[Poll] = []
@@ -214,13 +239,16 @@ class QueueTriggerModel:
             self.phase = "polling"
         try:
             while not finished():
-                self._sleep(self._pending_wait / self.speed, finished, deadline)
+                phase = "pause" if self.polls and self.polls[-1].received else "delay"
+                self._sleep(self._pending_wait / self.speed, finished, deadline, phase)
                 self._wait_for_threshold(finished, deadline)      # rule 2
                 if finished():
                     break
                 self._check(deadline, until, polls, timeout)
                 found = self._poll()
-                if found:                           # rule 2: poll again once below the threshold
+                if found and self.after_message == "learn":   # rule 3: 100 ms, then poll
+                    self._pending_wait = self._backoff.next_wait(True)
+                elif found:                         # the source: poll once below the threshold
                     self._found_since_wait = True
                     self._pending_wait = 0.0
                 else:                               # rule 3: back off
@@ -259,12 +287,12 @@ class QueueTriggerModel:
                               f"{what} ({len(self.polls)} polls, {self.count()} invocations); "
                               f"pass a larger timeout if the machine is very busy.")
 
-    def _sleep(self, seconds: float, finished, deadline: float) -> None:
+    def _sleep(self, seconds: float, finished, deadline: float, phase: str) -> None:
         if seconds <= 0:
             return
         end = min(time.monotonic() + seconds, deadline)
         with self.condition:
-            self.phase = "delay"
+            self.phase = phase
             self.condition.notify_all()
             while (remaining := end - time.monotonic()) > 0 and not finished():
                 self.condition.wait(min(remaining, RECHECK))
@@ -375,5 +403,5 @@ class QueueTriggerModel:
             raise errors[0]
 
 
-__all__ = ["HOST_ERROR", "Invocation", "LEASE_LOST", "OVER_LIMIT", "POISONED", "Poll",
-           "QueueTriggerModel", "RETRY", "SUCCEEDED", "TO_POISON", "UNDECODABLE"]
+__all__ = ["AFTER_MESSAGE", "HOST_ERROR", "Invocation", "LEASE_LOST", "OVER_LIMIT", "POISONED",
+           "Poll", "QueueTriggerModel", "RETRY", "SUCCEEDED", "TO_POISON", "UNDECODABLE"]

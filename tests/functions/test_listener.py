@@ -23,6 +23,8 @@ from labsupport.functions import (
     QueueTriggerModel,
     queue_settings,
 )
+from labsupport.functions.downstream import SlowDownstream, calling_downstream
+from labsupport.functions.figures import receives as wire_receives
 from labsupport.trace import Tracer
 from labsupport.waits import WaitTimeout
 
@@ -182,6 +184,7 @@ def test_the_host_polls_again_only_below_new_batch_threshold(trigger_queues, bas
             gate.set()
         host.run(until=lambda: host.count(SUCCEEDED) == 8, timeout=60)
     assert host.peak_in_flight <= 4 + 1
+    assert all(p.running <= 1 for p in wire_receives(tracer)), "never polled above the threshold"
 
 
 def test_polling_waits_grow_while_empty_and_snap_back_after_a_message(
@@ -201,11 +204,52 @@ def test_polling_waits_grow_while_empty_and_snap_back_after_a_message(
     assert all(b > a for a, b in zip(empty[:4], empty[1:5], strict=True))
     assert empty[-1] == 2.0, "capped at maxPollingInterval"
     after = [p.wait for p in host.polls[len(empty):]]
-    assert after[0] == 0.0, "after a message the host polls again at once"
-    assert after[1] == pytest.approx(0.1), "then the back-off starts again at 100 ms"
+    assert after[0] == pytest.approx(0.1), "Learn: after a message the runtime waits 100 ms"
+    assert 0.18 <= after[1] <= 0.22, "Learn: about 200 ms after the next, empty poll"
     polled = receives(tracer)
-    gaps = [b.sent - a.answered for a, b in zip(polled[:6], polled[1:7], strict=True)]
-    assert all(gap >= wait / 20 for gap, wait in zip(gaps, empty[:6], strict=True))
+    gaps = [b.sent - a.answered for a, b in zip(polled[:-1], polled[1:], strict=True)]
+    waits = [p.wait for p in host.polls]
+    assert all(gap >= wait / 20 for gap, wait in zip(gaps, waits, strict=False))
+
+
+def test_the_extension_s_source_polls_again_at_once_after_a_message(trigger_queues,
+                                                                      base64_producer):
+    calls: list = []
+    base64_producer.send_message("a message")
+    with model(counting_app(calls), trigger_queues, Tracer(), speed=20,
+               after_message="source") as host:
+        host.run(until=lambda: host.count(SUCCEEDED) == 1, timeout=60)
+        host.run(polls=2, timeout=60)
+    found = next(i for i, p in enumerate(host.polls) if p.received)
+    assert host.polls[found].wait == 0.0, "CreateSucceededResult: no delay after a batch"
+    assert host.polls[found + 1].wait == pytest.approx(0.1), "the 100 ms comes after it"
+    with pytest.raises(ValueError, match="after_message must be 'learn'"):
+        model(counting_app(calls), trigger_queues, Tracer(), after_message="at once")
+
+
+def test_the_host_polls_again_the_moment_new_batch_threshold_is_reached(
+        function_app, trigger_queues, base64_producer):
+    """Judged from the wire: each receive left with at most newBatchThreshold running, and
+    the second left when exactly batchSize - newBatchThreshold had been settled."""
+    settings = queue_settings({"version": "2.0", "extensions": {"queues": {
+        "batchSize": 6, "newBatchThreshold": 2}}})
+    for n in range(8):
+        base64_producer.send_message(order(f"order-{n}"))
+    tracer = Tracer(labeler=label)
+    orders, shipments, _ = trigger_queues
+    partner = SlowDownstream()
+    slow = calling_downstream(function_app.process_order, partner,
+                              queue_name=orders.queue_name, output_name=shipments.queue_name)
+    with model(slow, trigger_queues, tracer, settings=settings, speed=5) as host:
+        partner.run(host, until=lambda: host.count(SUCCEEDED) == 8)
+    polls = wire_receives(tracer)
+    assert [(p.received, p.running) for p in polls if p.received] == [(6, 0), (2, 2)]
+    assert all(p.running <= 2 for p in polls)
+    first, second = [p for p in polls if p.received]
+    settled = [e for e in tracer.exchanges if e.operation == "delete" and e.ok]
+    assert sum(e.answered < second.sent for e in settled) == 6 - 2
+    assert second.sent - first.answered >= 0.1 / 5, "Learn: 100 ms after a poll with messages"
+    assert partner.peak == host.peak_in_flight == 6
 
 
 def test_the_model_wants_plain_clients_and_the_host_s_poison_name(function_app, lab,

@@ -25,7 +25,7 @@ def as_trigger_message():
                 if c.cell_type == "code" and "def as_trigger_message" in c.source)
     source = cell.source.split("\nclass Captured", 1)[0]
     namespace = {"base64": base64, "QueueMessage": QueueMessage}
-    exec(compile(source, "lesson-12", "exec"), namespace)
+    exec(compile(source, "lesson-11", "exec"), namespace)
     return namespace["as_trigger_message"]
 
 
