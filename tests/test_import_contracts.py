@@ -16,6 +16,8 @@ shows the contract catch it.
    the lab's public ``connect()`` (``labsupport.lab``), which is where that is decided.
 5. One door: in ``labsupport`` only the local backend (``labsupport.local``), the
    doctor and the benchmarks import ``localcloud``.
+6. Benchmarks sit on top: nothing outside ``labsupport.bench`` imports it (lessons and
+   checks take what they show from lesson-side modules such as ``labsupport.throughput``).
 """
 
 from __future__ import annotations
@@ -132,12 +134,19 @@ def door_violations(graph: Graph) -> list[str]:
             for target in sorted(targets) if within(target, ["localcloud"])]
 
 
+def bench_violations(graph: Graph) -> list[str]:
+    return [f"{module} -> {target}" for module, targets in sorted(graph.items())
+            if not within(module, ["labsupport.bench"])
+            for target in sorted(targets) if within(target, ["labsupport.bench"])]
+
+
 CONTRACTS = {
     "provisioning never imports the local cloud": provisioning_violations,
     "the local cloud imports nothing of labsupport": local_cloud_violations,
     "patterns import only the stdlib and public SDKs": pattern_violations,
     "the API imports no local-cloud module": api_violations,
     "labsupport reaches the local cloud through one door": door_violations,
+    "nothing outside the benchmarks imports them": bench_violations,
 }
 # One bad import per contract, of the kind each forbids: the control cases.
 BREAKS = {
@@ -148,6 +157,8 @@ BREAKS = {
     "the API imports no local-cloud module": ("labsupport.api.routes", "localcloud.tokens"),
     "labsupport reaches the local cloud through one door": ("labsupport.trace",
                                                             "localcloud.state"),
+    "nothing outside the benchmarks imports them": ("labsupport.checks.throughput",
+                                                    "labsupport.bench.throughput"),
 }
 
 
@@ -202,3 +213,52 @@ def test_a_pattern_may_use_pydantic_and_public_azure_but_not_requests():
                                        "requests", "azure.core._enum_meta"}}
     assert pattern_violations(graph) == ["labsupport.patterns.p -> azure.core._enum_meta",
                                          "labsupport.patterns.p -> requests"]
+
+
+# ------------------------------------------------------ notebooks and the benchmarks
+
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def cell_imports(source: str) -> set[str]:
+    """The modules a notebook cell imports (a cell may ``await`` at top level)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        body = "".join(f"    {line}\n" for line in source.splitlines()) or "    pass\n"
+        tree = ast.parse(f"async def _cell():\n{body}")
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return found
+
+
+def notebook_bench_imports(cells: dict[str, list[str]]) -> list[str]:
+    """``notebook: module`` for every code cell that imports a benchmark."""
+    return [f"{name}: {module}" for name, sources in sorted(cells.items())
+            for source in sources for module in sorted(cell_imports(source))
+            if within(module, ["labsupport.bench"])]
+
+
+def notebook_code_cells() -> dict[str, list[str]]:
+    import json
+
+    return {path.name: ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                        if c["cell_type"] == "code"]
+            for path in sorted(NOTEBOOKS.glob("*.ipynb"))}
+
+
+def test_no_notebook_imports_a_benchmark():
+    cells = notebook_code_cells()
+    assert len(cells) >= 13, "the notebooks were not found"
+    assert not notebook_bench_imports(cells)
+
+
+def test_a_notebook_cell_that_imports_a_benchmark_is_caught():
+    cells = {"10_x.ipynb": ["x = 1\nawait asyncio.sleep(0)\nfrom labsupport.bench import "
+                            "throughput\n", "import labsupport.throughput\n"]}
+    assert notebook_bench_imports(cells) == ["10_x.ipynb: labsupport.bench",
+                                             "10_x.ipynb: labsupport.bench.throughput"]

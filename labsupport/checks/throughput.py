@@ -15,7 +15,7 @@ from collections import Counter
 
 from azure.storage.queue.aio import QueueClient as AsyncQueueClient
 
-from ..bench.throughput import payloads, send_async
+from ..throughput.modes import payloads, send_all
 from ..wire import WireLog
 from . import Result, report
 
@@ -32,7 +32,7 @@ async def _filled_queue(lab, credential, messages: int) -> tuple[AsyncQueueClien
     queue = AsyncQueueClient(lab.account_url, lab.new_queue_name("check-throughput"),
                              credential=credential, raw_response_hook=filling)
     await queue.create_queue()
-    await send_async(queue, payloads(messages, "job"))
+    await send_all(queue, payloads(messages, "job"))
     ids = [m.id for e in filling.of("send") if e.ok for m in e.messages]
     return queue, ids
 

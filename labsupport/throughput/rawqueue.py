@@ -1,8 +1,10 @@
 """A minimal Queue Storage client: raw HTTP (aiohttp, keep-alive), authorized by hand.
 
-The throughput benchmark uses it as *the floor*: the same Put/Get/Delete Message requests the
-SDK sends, with nothing else around them (no pipeline, retries, logging or models), so the
-gap between it and the SDK is the SDK's own cost. Not a lesson: learners use the SDK.
+Lesson 10 and the throughput benchmark use it as *the floor*: the same Put/Get/Delete
+Message requests the SDK sends, with nothing else around them (no pipeline, retries, logging
+or models), so the gap between it and the SDK is the SDK's own cost. Not a pattern to copy:
+learners use the SDK. :func:`send_raw` and :func:`consume_raw` are the recommended modes'
+algorithms (:mod:`.modes`) over this client.
 
 Requests carry a Microsoft Entra ID bearer token (:class:`BearerAuthorization`, what the
 lab's SDK clients use too) or a Shared Key signature (:class:`SharedKeySigner`). Shared Key
@@ -18,6 +20,7 @@ signing follows "Authorize with Shared Key" (Azure Storage REST reference), vers
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -125,7 +128,7 @@ class RawQueue:
                  connections: int = 100, meter=None):
         """``authorization``: a :class:`BearerAuthorization` or a :class:`SharedKeySigner`.
         ``meter``: an object with ``started()`` and ``finished()``, called around every
-        request (the benchmark's :class:`~labsupport.bench.throughput.Meter`)."""
+        request (:class:`~labsupport.throughput.measure.Meter`)."""
         self.base = f"{account_url.rstrip('/')}/{queue_name}"
         self.signer = authorization
         self.meter = meter
@@ -182,11 +185,14 @@ class RawQueue:
                 f"{escape(text)}</MessageText></QueueMessage>").encode()
         await self._request("POST", "/messages", body=body, expect=201)
 
-    async def get(self, count: int = 32, visibility_timeout: int = 60) -> list[RawMessage]:
-        """Get Messages (GET …/messages?numofmessages=N): lease up to 32 at once."""
-        data = await self._request("GET", "/messages", {
-            "numofmessages": count, "visibilitytimeout": visibility_timeout})
-        return _messages(data)
+    async def get(self, count: int = 32,
+                  visibility_timeout: int | None = None) -> list[RawMessage]:
+        """Get Messages (GET …/messages?numofmessages=N): lease up to 32 at once (for the
+        service's default 30 s unless ``visibility_timeout`` says otherwise)."""
+        query: dict[str, int] = {"numofmessages": count}
+        if visibility_timeout is not None:
+            query["visibilitytimeout"] = visibility_timeout
+        return _messages(await self._request("GET", "/messages", query))
 
     async def peek(self, count: int = 32) -> list[RawMessage]:
         """Peek Messages (GET …/messages?peekonly=true): look without leasing."""
@@ -198,3 +204,34 @@ class RawQueue:
         """Delete Message (DELETE …/messages/<id>?popreceipt=…)."""
         await self._request("DELETE", f"/messages/{message.id}",
                             {"popreceipt": message.pop_receipt}, expect=204)
+
+
+async def send_raw(queue: RawQueue, messages, concurrency: int = 64) -> None:
+    """The floor for sending: the requests of :func:`.modes.send_all`, without the SDK."""
+    in_flight = asyncio.Semaphore(concurrency)
+
+    async def send(message: str) -> None:
+        async with in_flight:
+            await queue.put(message)
+
+    await asyncio.gather(*(send(message) for message in messages))
+
+
+async def consume_raw(queue: RawQueue, receivers: int = 4,
+                      deletes_in_flight: int = 16) -> list[str]:
+    """The floor for consuming: the requests of :func:`.modes.consume_concurrently`, without
+    the SDK."""
+    done: list[str] = []
+    in_flight = asyncio.Semaphore(deletes_in_flight)
+
+    async def delete(message: RawMessage) -> None:
+        async with in_flight:
+            await queue.delete(message)
+        done.append(message.content)
+
+    async def receiver() -> None:
+        while page := await queue.get(32):
+            await asyncio.gather(*(delete(message) for message in page))
+
+    await asyncio.gather(*(receiver() for _ in range(receivers)))
+    return done

@@ -27,7 +27,8 @@ def test_throughput_prints_the_table_and_ratios_and_saves_csv(lab, monkeypatch, 
                  "send-async-64", "send-raw", "consume-one-by-one", "consume-async"]) == 0
     out = capsys.readouterr().out
     assert "20 messages of 1 KiB per mode, median of 1 run(s)" in out
-    assert "  async send_message, 64 in flight  [recommended]" in out
+    assert "load average (1, 5, 15 min) before " in out
+    assert "  async send_all, 64 in flight, use_env_settings=False  [recommended]" in out
     assert "  recommended send (async, 64) / floor" in out
     assert "  recommended consume (async) / naive (one by one)" in out
     assert out.rstrip().endswith(".csv")

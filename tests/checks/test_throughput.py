@@ -12,9 +12,9 @@ import itertools
 
 from azure.storage.queue import QueueClient, QueueServiceClient
 
-from labsupport.bench.throughput import consume_async
 from labsupport.checks import throughput as check_module
 from labsupport.checks.throughput import check_fast_consumer
+from labsupport.throughput.modes import consume_concurrently
 
 MESSAGES = 40
 PAGES = "ask for pages — receive_messages(max_messages=32, messages_per_page=32)"
@@ -30,7 +30,7 @@ def run_check(consume, lab):
 # --- right solutions ------------------------------------------------------------------------
 
 def test_the_lessons_consumer_passes_and_its_speed_is_information(lab, capsys):
-    result = run_check(consume_async, lab)  # 4 receivers, a semaphore over gathered deletes
+    result = run_check(consume_concurrently, lab)  # 4 receivers, gathered deletes
     out = capsys.readouterr().out
     assert result, result.problems
     assert out.startswith(f"✅ all {MESSAGES} messages deleted exactly once; every receive "
@@ -71,7 +71,7 @@ def test_a_taskgroup_worker_pool_passes_too(lab):
 def test_a_correct_consumer_passes_however_slow_the_clock_says_it_was(lab, monkeypatch):
     hours = itertools.count(0, 3600.0)  # every reading of the clock an hour later
     monkeypatch.setattr(check_module.time, "perf_counter", lambda: next(hours))
-    result = run_check(consume_async, lab)
+    result = run_check(consume_concurrently, lab)
     assert result, result.problems
     assert result.seconds == 3600.0
 
@@ -191,6 +191,6 @@ def test_a_plain_function_gets_the_async_client_too(lab):
 
 def test_the_check_leaves_no_queue_behind(lab):
     service = QueueServiceClient(lab.account_url, credential=lab.credential)
-    run_check(consume_async, lab)
+    run_check(consume_concurrently, lab)
     run_check(one_by_one, lab)
     assert list(service.list_queues(name_starts_with="check-throughput-")) == []

@@ -1,5 +1,5 @@
-"""The floor's raw client: a bearer token (what the benchmark uses) or SharedKey signed by hand,
-accepted by Azurite; a bad key refused; every request seen by the benchmark's meter."""
+"""The floor's raw client: a bearer token (what the floor uses) or SharedKey signed by hand,
+accepted by Azurite; a bad key refused; every request seen by the meter."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from azure.core.pipeline import PipelineContext, PipelineRequest
 from azure.core.rest import HttpRequest
 from azure.storage.queue._shared.authentication import SharedKeyCredentialPolicy
 
-from labsupport.bench.rawqueue import (
+from labsupport.throughput.measure import Meter
+from labsupport.throughput.rawqueue import (
     BearerAuthorization,
     RawQueue,
     RawRequestError,
     SharedKeySigner,
 )
-from labsupport.bench.throughput import Meter
 
 KEY = base64.b64encode(bytes(range(64))).decode()
 DATE = "Fri, 27 Nov 2026 14:58:44 GMT"
