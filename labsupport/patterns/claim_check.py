@@ -22,7 +22,10 @@ can never be processed.
     ...                                                 # process the payload
     complete(queue, container, message, reference)
 
-Only the public Azure SDKs are used: the same code runs against Azure.
+Only the public Azure SDKs are used: the same code runs against Azure. Lesson 08 writes
+``check_in``, ``claim`` and ``sweep_orphans`` in its cells; this module is their tested
+copy, and ``tests/patterns/test_claim_check_notebook.py`` runs both and compares what
+they send and store.
 """
 
 from __future__ import annotations

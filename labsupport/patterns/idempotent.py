@@ -17,6 +17,10 @@ make it idempotent at its destination (e.g. pass the order number as an idempote
 A plain ``set()`` of seen ids works in a single process for a demo, but forgets
 everything when the process dies — exactly when duplicates arrive.
 
+Lesson 07 writes this transaction in a cell (``open_store`` and ``process_once``); this
+module is the tested copy the benches use, and ``tests/patterns/test_dedup_notebook.py``
+runs both on the same deliveries and failures and compares what they recorded.
+
     store = DedupStore("consumer.db")           # or DedupStore() for an in-memory one
     for message in queue.receive_messages(max_messages=16, messages_per_page=16):
         order = json.loads(message.content)

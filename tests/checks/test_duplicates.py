@@ -209,3 +209,33 @@ def test_a_warehouse_without_parcels_is_named(queue):
     result = check_idempotent_consumer(lambda m: None, sqlite3.connect(":memory:"), queue)
     assert heads(result) == ["the warehouse database has no table parcels(order_id, item) "
                              "(no such table"]
+
+
+def test_a_notebook_queue_with_the_longest_name_still_gets_a_check_queue(lab, warehouse):
+    from azure.storage.queue import QueueClient
+
+    longest = QueueClient(lab.account_url, lab.new_queue_name("x" * 40).ljust(63, "q"),
+                          credential=lab.credential)
+    assert len(longest.queue_name) == 63
+    longest.create_queue()
+    try:
+        result = check_idempotent_consumer(lambda m: None, warehouse, longest)
+        assert heads(result) == [f"the order {what} was never packed" for what in (
+            "sent twice by the producer", "redelivered after a crash", "that failed halfway")]
+    finally:
+        longest.delete_queue()
+
+
+def test_packing_without_the_last_item_is_incomplete_and_escapes_the_failure(warehouse, queue):
+    def handle(message):
+        order = json.loads(message.content)
+        pack(warehouse, {**order, "items": order["items"][:1]})
+
+    problems = check_idempotent_consumer(handle, warehouse, queue).problems
+    assert problems[0].startswith("the check's failure halfway never happened")
+    assert [p.split(" (")[0] for p in problems[1:]] == [
+        "the order sent twice by the producer was packed 2 times: its two messages have "
+        "different ids and different texts",
+        "the order redelivered after a crash was packed 2 times: remember each order id in "
+        "`processed` and skip the ones you have seen",
+        "the order that failed halfway is incomplete"]
