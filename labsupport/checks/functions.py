@@ -4,9 +4,10 @@
 host.json (an invalid one gets the one-sentence error), then runs the model of the host
 (:class:`~labsupport.functions.QueueTriggerModel`) with those settings on scratch queues:
 12 good orders and one that always fails, sent base64-encoded as a Functions producer
-should. Each invocation first calls a *slow downstream* — a partner API that answers a
-call only while the host cannot start more work (it waits for newBatchThreshold, or
-between polls of an empty queue) — so the run reaches the most orders in flight that the
+should. Each invocation first calls a *slow downstream*
+(:mod:`labsupport.functions.downstream`) — a partner API that answers a call only while
+the host cannot start more work (it waits for newBatchThreshold, or between polls of an
+empty queue) — so the run reaches the most orders in flight that the
 settings allow, every time, whatever the machine's speed. The check then judges what the
 run did, from the downstream's count and the recorded wire traffic:
 

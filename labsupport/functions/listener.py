@@ -10,10 +10,11 @@ queue extension's source code (``SOURCE_*``, Azure/azure-sdk-for-net).
    most 32), leased for 10 minutes while the function runs. [LEARN_HOST_JSON,
    LEARN_PEEK_LOCK, SOURCE_LISTENER]
 2. **newBatchThreshold.** Each message runs at once, in parallel. After a poll that found
-   messages the host polls again as soon as no more than ``newBatchThreshold`` are still
-   running, so one instance runs at most ``batchSize + newBatchThreshold`` at a time
-   (default threshold ``N*batchSize/2``, N = vCPUs; 1 on Consumption). [LEARN_CONCURRENCY,
-   LEARN_HOST_JSON, SOURCE_LISTENER]
+   messages the host polls again when no more than ``newBatchThreshold`` are still running
+   (and not before the wait of rule 3): "When the number being processed gets down to the
+   newBatchThreshold, the runtime gets another batch". So one instance runs at most
+   ``batchSize + newBatchThreshold`` at a time (default threshold ``N*batchSize/2``, N =
+   vCPUs; 1 on Consumption). [LEARN_CONCURRENCY, LEARN_HOST_JSON, SOURCE_LISTENER]
 3. **Polling.** Learn: "When a message is found, the runtime waits 100 milliseconds and
    then checks for another message"; after an empty poll it waits about 200 ms, and longer
    after each further empty poll (a randomized exponential back-off) up to
@@ -111,7 +112,7 @@ class Poll:
 
     number: int
     received: int
-    wait: float  # seconds as the host would wait them (0: it polls again at once)
+    wait: float  # seconds the host waits before its next poll (unscaled by speed)
 
 
 @dataclass(frozen=True)
