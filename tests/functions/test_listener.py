@@ -24,6 +24,7 @@ from labsupport.functions import (
     queue_settings,
 )
 from labsupport.functions.downstream import SlowDownstream, calling_downstream
+from labsupport.functions.figures import batch_figure
 from labsupport.functions.figures import receives as wire_receives
 from labsupport.trace import Tracer
 from labsupport.waits import WaitTimeout
@@ -250,6 +251,8 @@ def test_the_host_polls_again_the_moment_new_batch_threshold_is_reached(
     assert sum(e.answered < second.sent for e in settled) == 6 - 2
     assert second.sent - first.answered >= 0.1 / 5, "Learn: 100 ms after a poll with messages"
     assert partner.peak == host.peak_in_flight == 6
+    lower = batch_figure(tracer, 2, "the lesson's figure").axes[1]
+    assert "receive 2: 2 running,\ngot 2" in [text.get_text() for text in lower.texts]
 
 
 def test_the_model_wants_plain_clients_and_the_host_s_poison_name(function_app, lab,
