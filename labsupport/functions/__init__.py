@@ -8,6 +8,10 @@
 * :mod:`.listener` — ``QueueTriggerModel``: a model of the host's queue listener, written
   with the SDK. It is **not** the Functions host: it follows the documented rules (each
   cites its Microsoft source) so that a lesson can watch them on the wire.
+* :mod:`.downstream` — ``SlowDownstream``: a partner API whose calls end one at a time while
+  the host waits, so a run shows the host's rules whatever the machine's speed.
+* :mod:`.figures` — the lesson's figures, drawn from the recorded requests (imported on
+  its own: it loads matplotlib).
 """
 
 from .backoff import Backoff
