@@ -149,6 +149,17 @@ def test_revoked_policy_is_explained(lab, queue, key, key_queue):
     assert "stored access policy 'workers'" in explain(error)
 
 
+def test_a_field_in_the_sas_and_in_its_policy_is_explained(lab, queue, key, key_queue):
+    """Azure refuses a field set in both (Define a stored access policy, Microsoft Learn)."""
+    key_queue.set_queue_access_policy({"workers": AccessPolicy(permission="p",
+                                                               start=soon(-15))})
+    sas = generate_queue_sas(lab.account_name, queue.queue_name, key, policy_id="workers",
+                             start=soon(-15), expiry=soon())
+    error = refused(QueueClient(lab.account_url, queue.queue_name, credential=sas).receive_message)
+    assert "also sets its own expiry and start" in explain(error)
+    assert "set each field in one place only" in explain(error)
+
+
 def test_account_sas_resource_type_and_service_are_explained(lab, queue, key):
     queue.send_message("m")
     leased = queue.receive_message()

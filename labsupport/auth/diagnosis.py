@@ -199,7 +199,8 @@ def _explain_sas(refusal: str, sas: SasInfo, detail: str, target: str | None,
         return f"{refusal}: the SAS {(timing or found)[0].text}."
     if sas.policy_id:
         doubled = [name for name, value in (("permissions", sas.permissions),
-                                            ("expiry", sas.expiry)) if value]
+                                            ("expiry", sas.expiry), ("start", sas.start))
+                   if value]
         if doubled:
             return (f"{refusal}: the SAS names stored access policy {sas.policy_id!r} and also "
                     f"sets its own {' and '.join(doubled)}. If the policy sets them too, the "
