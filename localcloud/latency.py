@@ -149,6 +149,8 @@ class RoundTripProxy:
             await asyncio.gather(*pipes)
         except (OSError, asyncio.IncompleteReadError):
             pass  # a side went away: close both
+        except asyncio.CancelledError:
+            pass  # close() ends every connection; asyncio's server asks how each ended
         finally:
             for pipe in pipes:
                 pipe.cancel()

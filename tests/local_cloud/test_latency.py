@@ -208,3 +208,30 @@ def test_zero_adds_nothing_and_azure_is_never_behind_the_relay(lab, tmp_path):
                                               round_trip_ms=0, simulated=False)
         assert network.describe().startswith("Azure: the network between you and the region "
                                               "is real")
+
+
+def test_closing_with_connections_open_ends_them_quietly(caplog):
+    """close() ends connections still open (a client's keep-alive pool) without asyncio
+    logging an error for each (control: the connections were open and relayed)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: [accepted.append(server.accept()[0]) for _ in range(3)],
+                     daemon=True).start()
+    proxy = RoundTripProxy(server.getsockname()[1], 30)
+    proxy.start()
+    clients = [socket.create_connection(("127.0.0.1", proxy.port), timeout=30)
+               for _ in range(3)]
+    try:
+        for client in clients:
+            client.sendall(b"x")
+        deadline = time.monotonic() + 60
+        while len(accepted) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [c.recv(1) for c in accepted] == [b"x"] * 3
+        with caplog.at_level("DEBUG", logger="asyncio"):
+            proxy.close()
+        assert not [r for r in caplog.records if r.levelname == "ERROR"]
+        assert [c.recv(1) for c in clients] == [b""] * 3   # ended by the relay
+    finally:
+        for each in (*clients, *accepted, server):
+            each.close()
