@@ -34,7 +34,7 @@ CLOUD_FOLDERS = ("notebooks",)
 LONGEST_FIRST = (
     "tests/browser/test_jupyterlab.py", "tests/test_plain_client_loops.py",
     "tests/local_cloud/test_crash_honesty.py", "tests/test_delivery_fidelity.py",
-    "tests/local_cloud/test_supervisor.py", "tests/bench/test_throughput.py",
+    "tests/local_cloud/test_supervisor.py", "tests/throughput/test_measure.py",
     "tests/local_cloud/test_service_contract.py", "notebooks/10_throughput_and_scale.ipynb",
 )
 #: Seconds for a browser test (tests/browser): JupyterLab may take 90 s to start on a
