@@ -84,11 +84,27 @@ browser:
 	    $(call apt_install,chromium); \
 	  else echo "Chromium not found: the browser test will be skipped (apt-get install chromium)"; fi; }
 
-test: install browser
+# The Azure CLI in its own environment (.venv-az: azure-cli pins management SDKs of its
+# own, and .venv stays as it is), installed from cli-requirements.txt, azure-cli and every
+# package it resolved to, pinned. `eval "$(python -m labsupport env --az)"` then points it
+# at the local cloud (README, "The Azure CLI"). make test installs it: the CLI tests
+# (tests/cli) run there and fail, not skip, without it (LAB_REQUIRE_AZCLI=1).
+AZ_VENV := .venv-az
+AZ_STAMP := $(AZ_VENV)/.installed
+.PHONY: cli
+cli: $(AZ_STAMP)
+
+$(AZ_STAMP): cli-requirements.txt | $(PY_STAMP)
+	rm -rf $(AZ_VENV)
+	$(PYTHON) -m venv $(AZ_VENV)
+	$(AZ_VENV)/bin/python -m pip install --quiet -r cli-requirements.txt
+	@touch $@
+
+test: install browser cli
 	@$(call stop_clouds,$(TEST_STATE))
 	rm -rf $(TEST_STATE)
 	$(VENV)/bin/ruff check .
-	LAB_STATE_DIR=$(TEST_STATE) $(PY) -m pytest $(PARALLEL) $(NBVAL) tests notebooks; \
+	LAB_STATE_DIR=$(TEST_STATE) LAB_REQUIRE_AZCLI=1 $(PY) -m pytest $(PARALLEL) $(NBVAL) tests notebooks; \
 	  status=$$?; $(call stop_clouds,$(TEST_STATE)); exit $$status
 
 notebooks: install

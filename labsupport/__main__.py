@@ -67,7 +67,8 @@ def _status(args) -> int:
 
 def _env(args) -> int:
     """Print ``export`` lines so a shell or script uses the local cloud as it would Azure:
-    ``eval "$(python -m labsupport env)"``."""
+    ``eval "$(python -m labsupport env)"``; with ``--az``, the Azure CLI too (see
+    :mod:`labsupport.azcli`)."""
     config = load_config()
     if not config.is_local:
         raise ConfigError(
@@ -75,7 +76,12 @@ def _env(args) -> int:
             "`az login` and set AZURE_SUBSCRIPTION_ID yourself."
         )
     record = _start(config)
-    values = local.client_environment(config, record)
+    if args.az:
+        from .azcli import prepare  # imported here: only this option needs it
+
+        values = prepare(config, record, update_process=False)
+    else:
+        values = local.client_environment(config, record)
     for name, value in values.items():
         print(f"export {name}={shlex.quote(value)}")
     return 0
@@ -117,9 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--check", action="store_true", help="exit 1 unless running")
     status.set_defaults(run=_status)
-    commands.add_parser(
-        "env", help="print export lines to use the local cloud from a shell (starts it)"
-    ).set_defaults(run=_env)
+    env = commands.add_parser(
+        "env", help="print export lines to use the local cloud from a shell (starts it)")
+    env.add_argument("--az", action="store_true",
+                     help="also prepare the Azure CLI (`make cli`): its own config folder in "
+                     "the state folder, the local cloud registered, signed in with the "
+                     "local managed identity")
+    env.set_defaults(run=_env)
     api = commands.add_parser("api", help="serve a queue over HTTP on 127.0.0.1 (FastAPI)")
     api.add_argument("--port", help="port (default: LAB_API_PORT or 8000)")
     api.add_argument("--queue", help="queue name, created if missing "
