@@ -62,3 +62,27 @@ def test_without_the_cli_the_command_says_how_to_install_it(shell, monkeypatch, 
 
     assert main(["env", "--az"]) == 2
     assert "run `make cli`" in capsys.readouterr().err
+
+
+def test_in_a_notebook_prepare_sets_this_processs_variables_for_bang_az(shell, monkeypatch):
+    """What a notebook cell does: ``labsupport.azcli.prepare()``, then ``!az …`` (a shell
+    that inherits the kernel's environment)."""
+    import os
+    import subprocess
+
+    from labsupport import azcli
+    from labsupport.config import load_config
+
+    for name in {*shell.env, "PATH"}:  # restored after the test, whatever prepare() sets
+        if name in os.environ:
+            monkeypatch.setenv(name, os.environ[name])
+        else:
+            monkeypatch.delenv(name, raising=False)
+    config = load_config({"LAB_STATE_DIR": str(shell.state)}, env_file=False)
+
+    values = azcli.prepare(config)
+
+    assert all(os.environ[name] == value for name, value in values.items())
+    done = subprocess.run(["bash", "-c", "az account show --query environmentName -o tsv"],
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout.strip()) == (0, "LocalCloud"), redact(done.stderr)
