@@ -18,7 +18,8 @@ its load, which the report prints (load average before and after, CPU seconds).
 The modes are lesson 10's (:mod:`labsupport.throughput.modes`); this module adds the
 catalogue of variants, the report with its targets, CSV files under ``bench-results/``
 and the command line. ``--rtt MS`` measures behind a simulated network round trip
-(``lab.azure_like_network``; the local backend only). It asserts no speed.
+(``lab.azure_like_network``; the local backend only); the relay runs in a thread of this
+process, so its CPU is in the CPU column then. It asserts no speed.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def report(results: Results, machine: Machine | None = None) -> str:
         lines.append(machine.describe())
     lines.append("")
     table = results.table()
-    width = 60
+    width = 72
     lines.append(f"{'mode':<{width}}{'msg/s':>7}{'min-max':>13}{'x floor':>9}"
                  f"{'req/msg':>9}{'in flight':>11}{'CPU ms/req':>12}")
     for kind, title in (("send", "send"), ("consume", "receive + delete")):
