@@ -9,10 +9,13 @@ host-style ones from ``--account-name`` (README, "The Azure CLI").
 from __future__ import annotations
 
 import base64
+import re
+import subprocess
 
 import pytest
 
 import localcloud
+from labsupport.redact import redact
 
 pytestmark = [pytest.mark.cloud, pytest.mark.azcli, pytest.mark.timeout(600)]
 GROUP, ACCOUNT = "rg-cli-lab", "clilab0001"
@@ -176,3 +179,51 @@ def test_a_connection_string_names_the_endpoint_too(shell, endpoint, key):
     assert shell.run("storage", "queue", "exists", "--name", queue, "--connection-string",
                      connection) == {"exists": True}
     shell.run("storage", "queue", "delete", "--name", queue, "--connection-string", connection)
+
+
+def requests_made(debug_log: str) -> list[tuple[str, str, int]]:
+    """(method, path with query, status) of each management request in ``az --debug``'s log
+    (the token requests to the identity endpoint left out)."""
+    found = re.findall(r'"([A-Z]+) (/\S*) HTTP/1\.1" (\d{3})', debug_log)
+    return [(method, path, int(status)) for method, path, status in found
+            if not path.startswith("/msi/token")]
+
+
+def test_account_create_makes_the_requests_azure_answers(shell, account):
+    done = subprocess.run([shell.az, "storage", "account", "create", "--name", "clilab0002",
+                           "--resource-group", GROUP, "--sku", "Standard_LRS", "--debug",
+                           "-o", "none"], env=shell.env, capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, redact(done.stderr)
+    sub = f"/subscriptions/{localcloud.SUBSCRIPTION_ID}"
+    made = requests_made(done.stderr)
+    assert made[:3] == [
+        ("GET", f"{sub}/resourcegroups/{GROUP}?api-version=2024-11-01", 200),
+        ("POST", f"{sub}/providers/Microsoft.Storage/checkNameAvailability"
+                 f"?api-version=2025-08-01", 200),
+        ("PUT", f"{sub}/resourceGroups/{GROUP}/providers/Microsoft.Storage/storageAccounts/"
+                f"clilab0002?api-version=2025-08-01", 202),
+    ]
+    polls = made[3:]
+    assert polls and all(re.fullmatch(
+        rf"{sub}/providers/Microsoft\.Storage/locations/eastus/asyncoperations/[0-9a-f-]+"
+        r"\?monitor=true&api-version=2025-08-01", path) for _, path, _ in polls)
+    assert [status for *_, status in polls][-1] == 200
+
+    deleted = shell.run("storage", "account", "delete", "--name", "clilab0002",
+                        "--resource-group", GROUP, "--yes")
+    assert deleted is None
+
+
+def test_bad_input_gets_arms_error_through_the_cli(shell, account):
+    done = subprocess.run([shell.az, "storage", "account", "create", "--name", "Bad_Name",
+                           "--resource-group", GROUP, "--sku", "Standard_LRS"],
+                          env=shell.env, capture_output=True, text=True, timeout=180)
+    assert done.returncode != 0
+    assert "(AccountNameInvalid) Bad_Name is not a valid storage account name." in done.stderr
+
+    missing = subprocess.run([shell.az, "group", "delete", "--name", "rg-never-made", "--yes"],
+                             env=shell.env, capture_output=True, text=True, timeout=180)
+    assert missing.returncode != 0
+    assert "(ResourceGroupNotFound) Resource group 'rg-never-made' could not be found." in (
+        missing.stderr)
