@@ -32,6 +32,7 @@ CLOUD_FOLDERS = ("notebooks",)
 #: (``--no-loadscope-reorder``): a worker that drew one of them near the end would finish
 #: alone. The rest keep their order. A file missing here only costs balance, not a result.
 LONGEST_FIRST = (
+    "tests/cli/test_commands.py",  # the Azure CLI: about 60 s on 2 cores
     "tests/browser/test_jupyterlab.py", "tests/test_plain_client_loops.py",
     "tests/local_cloud/test_crash_honesty.py", "tests/test_delivery_fidelity.py",
     "tests/local_cloud/test_supervisor.py", "tests/throughput/test_measure.py",
