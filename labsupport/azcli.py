@@ -11,7 +11,10 @@ talk to the local cloud as it would to Azure, without touching the learner's
   active cloud;
 - ``az login --identity`` signs in with the local managed-identity endpoint: the CLI's
   MSAL managed identity reads App Service's ``IDENTITY_ENDPOINT`` / ``IDENTITY_HEADER``;
-- ``REQUESTS_CA_BUNDLE`` names the CA bundle *file* (the CLI refuses a directory).
+- ``az`` on PATH is a small wrapper around ``.venv-az/bin/az`` that hands the CLI the CA
+  bundle *file* (``SSL_CERT_FILE``) as ``REQUESTS_CA_BUNDLE`` when that names the lab's
+  hashed directory of the same certificates: the CLI refuses a directory, and the SDK code
+  of the same shell or notebook keeps the directory (faster, see :mod:`labsupport.trust`).
 
 A shell gets the same with ``eval "$(python -m labsupport env --az)"``.
 
@@ -66,12 +69,24 @@ def config_dir(config: LabConfig) -> Path:
     return config.state_dir / "azure-cli"
 
 
+WRAPPER = """#!/bin/sh
+# The Azure CLI of .venv-az (make cli), for the local cloud (labsupport.azcli). The CLI
+# wants a CA bundle file; the lab's REQUESTS_CA_BUNDLE names a directory of the same
+# certificates, SSL_CERT_FILE the file.
+if [ -d "${{REQUESTS_CA_BUNDLE:-}}" ] && [ -f "${{SSL_CERT_FILE:-}}" ]; then
+  REQUESTS_CA_BUNDLE=$SSL_CERT_FILE
+  export REQUESTS_CA_BUNDLE
+fi
+exec "{az}" "$@"
+"""
+
+
 def _bin_dir(config: LabConfig) -> Path:
-    """A folder holding only ``az`` (a two-line wrapper), put first on PATH: .venv-az/bin
+    """A folder holding only ``az`` (the wrapper above), put first on PATH: .venv-az/bin
     itself also holds a ``python`` that must not shadow the lab's."""
     folder = config_dir(config) / "bin"
     wrapper = folder / "az"
-    text = f'#!/bin/sh\nexec "{executable()}" "$@"\n'
+    text = WRAPPER.format(az=executable())
     if not wrapper.is_file() or wrapper.read_text() != text:
         folder.mkdir(parents=True, exist_ok=True)
         wrapper.write_text(text)
@@ -81,14 +96,13 @@ def _bin_dir(config: LabConfig) -> Path:
 
 def environment(config: LabConfig, record: local.Record) -> dict[str, str]:
     """The variables of a shell whose ``az`` uses the local cloud: the SDK ones of
-    ``python -m labsupport env``, the CLI's config folder, its CA bundle, no telemetry,
-    and ``az`` first on PATH."""
+    ``python -m labsupport env`` (trust included), the CLI's config folder, no telemetry,
+    and ``az`` (the wrapper) first on PATH."""
     values = local.client_environment(config, record)
     path = os.environ.get("PATH", "")
     bin_dir = str(_bin_dir(config))
     return {
         **values,
-        "REQUESTS_CA_BUNDLE": values["SSL_CERT_FILE"],
         "AZURE_CONFIG_DIR": str(config_dir(config)),
         "AZURE_CORE_COLLECT_TELEMETRY": "false",
         "PATH": path if path.split(os.pathsep)[0] == bin_dir
@@ -110,7 +124,8 @@ def cloud_arguments(record: local.Record) -> list[str]:
 def run(arguments: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run ``az`` with ``arguments`` in ``env``; AzureCliError with its message if it fails.
     Output is captured, never printed (``az login`` names the identity, nothing secret)."""
-    done = subprocess.run([str(executable()), *arguments, "--only-show-errors"],
+    az = Path(env["AZURE_CONFIG_DIR"]) / "bin" / "az"
+    done = subprocess.run([str(az), *arguments, "--only-show-errors"],
                           env=env, capture_output=True, text=True, timeout=CALL_TIMEOUT)
     if done.returncode != 0:
         message = done.stderr.strip().splitlines()

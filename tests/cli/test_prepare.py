@@ -43,13 +43,17 @@ echo "python=$(command -v python3)"
     assert not (shell.home / ".azure").exists(), "the learner's ~/.azure is never touched"
 
 
-def test_the_printed_lines_name_a_ca_file_and_hold_no_token(shell):
-    bundle = Path(shell.env["REQUESTS_CA_BUNDLE"])
-    assert bundle.is_file(), "the CLI refuses a CA directory"
-    assert bundle == Path(shell.env["SSL_CERT_FILE"])
+def test_the_printed_lines_keep_the_labs_trust_and_hold_no_token(shell):
+    """The SDK code of the shell keeps the lab's CA directory; ``az`` (the wrapper) gets the
+    bundle file, since the CLI refuses a directory."""
+    assert Path(shell.env["REQUESTS_CA_BUNDLE"]).is_dir()
+    assert Path(shell.env["SSL_CERT_FILE"]).is_file()
     assert shell.env["AZURE_CORE_COLLECT_TELEMETRY"] == "false"
     printed = "\n".join(f"{k}={v}" for k, v in shell.env.items() if k != "IDENTITY_HEADER")
     assert redact(printed) == printed
+    done = shell.script('az cloud show --query name -o tsv && echo "$REQUESTS_CA_BUNDLE"')
+    assert done.stdout.split() == ["LocalCloud", shell.env["REQUESTS_CA_BUNDLE"]], redact(
+        done.stderr)
 
 
 def test_without_the_cli_the_command_says_how_to_install_it(shell, monkeypatch, capsys):
@@ -83,6 +87,7 @@ def test_in_a_notebook_prepare_sets_this_processs_variables_for_bang_az(shell, m
     values = azcli.prepare(config)
 
     assert all(os.environ[name] == value for name, value in values.items())
+    assert Path(os.environ["REQUESTS_CA_BUNDLE"]).is_dir(), "the kernel's SDKs keep it"
     done = subprocess.run(["bash", "-c", "az account show --query environmentName -o tsv"],
                           capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout.strip()) == (0, "LocalCloud"), redact(done.stderr)
