@@ -227,3 +227,20 @@ def test_bad_input_gets_arms_error_through_the_cli(shell, account):
     assert missing.returncode != 0
     assert "(ResourceGroupNotFound) Resource group 'rg-never-made' could not be found." in (
         missing.stderr)
+
+
+def test_a_read_access_geo_redundant_account_shows_its_secondary(shell, account):
+    created = shell.run("storage", "account", "create", "--name", "cliragrs01",
+                        "--resource-group", GROUP, "--sku", "Standard_RAGRS")
+    try:
+        assert (created["primaryLocation"], created["secondaryLocation"]) == ("eastus",
+                                                                              "westus")
+        assert (created["statusOfPrimary"], created["statusOfSecondary"]) == ("available",
+                                                                              "available")
+        secondary = shell.run("storage", "account", "show", "--name", "cliragrs01",
+                              "--query", "secondaryEndpoints.queue", "-o", "tsv")
+        assert secondary == created["primaryEndpoints"]["queue"].replace(
+            "/cliragrs01/", "/cliragrs01-secondary/")
+    finally:
+        shell.run("storage", "account", "delete", "--name", "cliragrs01", "--resource-group",
+                  GROUP, "--yes")
