@@ -5,8 +5,10 @@ The flags are chosen on measurement (see DEVELOPERS.md): HTTPS with the lab CA,
 ``--disableTelemetry`` always, and disk persistence (never in-memory).
 
 Azurite runs through our entry point, ``azurite_entry.js``, which changes its accounts on
-request (:meth:`Azurite.set_accounts`) without a restart, and stops Azurite gracefully when
-the daemon that started it is gone.
+request (:meth:`Azurite.set_accounts`) without a restart, stops Azurite gracefully when
+the daemon that started it is gone, accepts only bearer tokens signed with this local
+cloud's key (Azurite's ``--oauth basic`` does not check signatures), and serves no account
+rather than the well-known ``devstoreaccount1`` when the lab has none.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from pathlib import Path
 
 from .errors import LocalCloudError, NotInstalledError, PortTakenError
 from .state import StateFolder
+from .tokens import SIGNING_KEY_SECRET, new_signing_key
 
 SERVICES = ("blob", "queue", "table")
 ENTRY = Path(__file__).with_name("azurite_entry.js")
+#: Names the file with the token signing key, for the entry point (never the key itself).
+SIGNING_KEY_VARIABLE = "LAB_TOKEN_SIGNING_KEY_FILE"
 CONTROL_TIMEOUT = 10.0  # seconds Azurite has to confirm an account change
 # The file patches/azurite+3.35.0.patch changes, and the comment it adds (see patches/README.md).
 PATCHED_FILE = Path("dist", "src", "queue", "persistence", "LokiQueueMetadataStore.js")
@@ -164,6 +169,10 @@ class Azurite:
     def start(self, accounts: dict[str, tuple[str, str]], timeout: float = 30.0) -> None:
         """Start Azurite with these extra accounts and wait until every port answers."""
         env = {k: v for k, v in os.environ.items() if k != "AZURITE_ACCOUNTS"}
+        # The entry point verifies bearer tokens' signatures with the identity endpoint's key
+        # (made here if this Azurite starts before anything else needed it).
+        self.folder.secret(SIGNING_KEY_SECRET, new_signing_key)
+        env[SIGNING_KEY_VARIABLE] = str(self.folder.secrets / SIGNING_KEY_SECRET)
         if accounts:
             env["AZURITE_ACCOUNTS"] = accounts_variable(accounts)
         self.folder.azurite_data.mkdir(parents=True, exist_ok=True)

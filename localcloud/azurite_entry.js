@@ -10,13 +10,21 @@
 //
 // Control channel: the daemon that started this process writes one JSON object per line on
 // our stdin (a pipe only it holds): {"id": 7, "accounts": "name:key1:key2;..."} ("" means
-// none: Azurite's own devstoreaccount1). The answer is one JSON line on the file descriptor
+// none: no account at all). The answer is one JSON line on the file descriptor
 // named by LAB_AZURITE_REPLY_FD: {"id": 7, "ok": true, "stores": 3}, or "ok": false and an
 // "error" that never repeats the keys. Keys travel only through that pipe and the process
 // environment: never in argv, never in a log.
 //
 // End of stdin means the daemon is gone (even after kill -9): Azurite then stops as on
 // SIGTERM, saving its database, instead of living on as an orphan nobody manages.
+//
+// Who may call: Azurite's `--oauth basic` checks a bearer token's issuer, audience and
+// lifetime but not its signature, so any well-formed token would do. Here every service's
+// token check first verifies the signature (HS256) with the key of the local cloud's own
+// identity endpoint, read from the 0600 file LAB_TOKEN_SIGNING_KEY_FILE names: a token
+// another lab signed, or a forged one, is refused (403 AuthenticationFailed, Azurite's
+// answer for a token it refuses). And with no accounts ("" on the control channel) Azurite
+// serves none, instead of devstoreaccount1, whose key is published.
 "use strict";
 
 const fs = require("fs");
@@ -35,6 +43,14 @@ process.argv.splice(2, 1); // Azurite parses the rest of argv as its own options
 const { default: AccountDataStore } = require(
   path.join(path.dirname(script), "common", "AccountDataStore.js"));
 const stores = new Set();
+// Without AZURITE_ACCOUNTS, Azurite serves devstoreaccount1 with its well-known key: anyone
+// could use this lab's Azurite. Serve no account instead (refresh runs at start, on each
+// account change and once a minute).
+const originalRefresh = AccountDataStore.prototype.refresh;
+AccountDataStore.prototype.refresh = function (...args) {
+  if (process.env[ACCOUNTS_VARIABLE]) return originalRefresh.apply(this, args);
+  this.accounts = {};
+};
 const originalInit = AccountDataStore.prototype.init;
 const originalClose = AccountDataStore.prototype.close;
 AccountDataStore.prototype.init = function (...args) {
@@ -45,6 +61,54 @@ AccountDataStore.prototype.close = function (...args) {
   stores.delete(this);
   return originalClose.apply(this, args);
 };
+
+// Bearer tokens: the signature must be this local cloud's (see the top of this file).
+const SIGNING_KEY_VARIABLE = "LAB_TOKEN_SIGNING_KEY_FILE";
+const signingKeyFile = process.env[SIGNING_KEY_VARIABLE];
+delete process.env[SIGNING_KEY_VARIABLE];
+let signingKey = "";
+try {
+  signingKey = fs.readFileSync(signingKeyFile || "", "utf8").trim();
+} catch (error) {
+  signingKey = "";
+}
+if (!signingKey) {
+  console.error(`azurite_entry: ${SIGNING_KEY_VARIABLE} must name the file that holds the ` +
+                "local cloud's token signing key; without it any well-formed token would pass");
+  process.exit(2);
+}
+const { verify } = require(require.resolve("jsonwebtoken", { paths: [path.dirname(script)] }));
+// Each service's token authenticator, and how its StorageErrorFactory takes the context.
+const TOKEN_AUTHENTICATORS = [
+  ["blob", "BlobTokenAuthenticator", (context) => context.contextId],
+  ["queue", "QueueTokenAuthenticator", (context) => context.contextID],
+  ["table", "TableTokenAuthenticator", (context) => context],
+];
+for (const [service, name, errorContext] of TOKEN_AUTHENTICATORS) {
+  const dist = path.dirname(script);
+  const { default: Authenticator } = require(
+    path.join(dist, service, "authentication", `${name}.js`));
+  const { default: errors } = require(
+    path.join(dist, service, "errors", "StorageErrorFactory.js"));
+  const basic = Authenticator.prototype.authenticateBasic;
+  if (typeof basic !== "function" || typeof errors.getAuthenticationFailed !== "function") {
+    console.error(`azurite_entry: ${name}.authenticateBasic is not where Azurite 3.35 has it; ` +
+                  "tokens cannot be verified with this Azurite version");
+    process.exit(2);
+  }
+  Authenticator.prototype.authenticateBasic = async function (token, context) {
+    try {
+      // Signature and algorithm only: Azurite's own check that follows judges issuer,
+      // audience and lifetime, with its own messages.
+      verify(token, signingKey, { algorithms: ["HS256"], ignoreExpiration: true,
+                                  ignoreNotBefore: true });
+    } catch (error) {
+      throw errors.getAuthenticationFailed(errorContext(context),
+        "Signature validation failed: the token was not issued by this local cloud.");
+    }
+    return basic.call(this, token, context);
+  };
+}
 
 const replyFd = Number(process.env.LAB_AZURITE_REPLY_FD);
 delete process.env.LAB_AZURITE_REPLY_FD;

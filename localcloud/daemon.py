@@ -24,7 +24,7 @@ from .cloud import Cloud
 from .errors import LocalCloudError, PortTakenError
 from .management import StoreError, create_app, load_store
 from .state import Record, StateFolder, read_record, write_record
-from .tokens import TokenService, new_signing_key
+from .tokens import SIGNING_KEY_SECRET, TokenService, new_signing_key
 
 log = logging.getLogger("localcloud")
 
@@ -34,7 +34,7 @@ def build_cloud(folder: StateFolder, ports: dict[str, int],
     certs = ensure_certificates(folder.root / "tls")
     os.environ.update(trust_variables(certs))
     store = load_store(folder.management_state)
-    tokens = TokenService(folder.secret("token-signing-key", new_signing_key))
+    tokens = TokenService(folder.secret(SIGNING_KEY_SECRET, new_signing_key))
     header = folder.secret("identity-header", new_signing_key)
     cloud = Cloud(folder, ports, Azurite(folder, ports, node_project), tokens, header)
     return cloud, store

@@ -4,8 +4,11 @@ Tokens are minted and verified with PyJWT. The management plane accepts only HS2
 tokens signed with this lab's key, issued by :data:`ISSUER` for the lab's tenant, for
 its audience and within their lifetime; anything else raises :class:`TokenError`.
 Azurite's ``--oauth basic`` checks issuer (an ``https://sts.windows.net/`` prefix),
-audience and numeric ``iat``/``nbf``/``exp``, but not signatures. Nothing here is a
-security boundary beyond this machine.
+audience and numeric ``iat``/``nbf``/``exp``, but not signatures; the local cloud's entry
+point (``azurite_entry.js``) adds the signature check with the same key, so Azurite too
+accepts only tokens this lab's identity endpoint signed. The key is the state folder's
+0600 secret :data:`SIGNING_KEY_SECRET`: learners sharing a machine cannot use each
+other's tokens. Nothing here is a security boundary beyond this machine.
 
 **Who am I?** Every token names the lab's identity the way Entra ID names a signed-in
 principal: the ``oid`` claim is its object (principal) id, the one a role assignment
@@ -37,6 +40,8 @@ from .constants import CLIENT_ID, PRINCIPAL_ID, TENANT_ID
 ISSUER = f"https://sts.windows.net/{TENANT_ID}/"
 ALGORITHM = "HS256"
 LIFETIME = 3600
+#: The state folder's secret (``secrets/<name>``, 0600) that holds the signing key.
+SIGNING_KEY_SECRET = "token-signing-key"
 REQUIRED_CLAIMS = ("aud", "iss", "iat", "nbf", "exp", "oid", "tid")
 # Well-known resources, normalised the way Entra ID names them in the ``aud`` claim.
 AUDIENCES = {
