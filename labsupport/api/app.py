@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from . import errors
+from .access import BearerToken
 from .routes import build_router
 from .settings import QueueSettings
 
@@ -67,8 +68,16 @@ async def ensure_queue(queue: QueueClient) -> None:
 
 
 def create_app(settings: QueueSettings, *, message_model: type[BaseModel] | None = None,
-               create_queue: bool = True) -> FastAPI:
-    """The queue API for ``settings``; ``message_model`` types what ``POST`` accepts."""
+               create_queue: bool = True, access_token: str | None = None) -> FastAPI:
+    """The queue API for ``settings``; ``message_model`` types what ``POST`` accepts.
+
+    ``access_token``: every request but the docs must send ``Authorization: Bearer`` with
+    it (:mod:`.access`). ``python -m labsupport api`` always sets one, because a port is
+    open to every user of the machine; None suits an app that listens on no port (FastAPI's
+    ``TestClient`` in this process)."""
+
+    if access_token is not None and not access_token:
+        raise ValueError("the queue API needs a non-empty access token (or None: no port)")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -93,4 +102,6 @@ def create_app(settings: QueueSettings, *, message_model: type[BaseModel] | None
     app.state.api_routes = router.routes  # for the Allow header of 405 and OPTIONS answers
     # Content-Length over the limit: refused by errors.BodySizeLimit; chunked bodies: here.
     app.include_router(router, max_body_size=MAX_BODY_BYTES)
+    if access_token is not None:  # added last: the outermost check, before any other
+        app.add_middleware(BearerToken, token=access_token)
     return app

@@ -2,7 +2,8 @@
 
 For notebooks and tests: :func:`start_service` returns once ``/healthz`` answers 200 (or
 raises with the service's log tail), and ``stop()`` shuts it down gracefully. The service's
-log goes to a file, never into the notebook.
+log goes to a file, never into the notebook. The service answers only requests with its
+bearer token (:mod:`.access`): a client sends ``service.headers``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..errors import LabError
 from ..paths import state_dir
 from ..ports import free_port
 from ..redact import redact
+from .access import TOKEN_VARIABLE, new_token, token_path
 from .server import HOST
 
 
@@ -34,10 +36,21 @@ class BackgroundService:
         self.log_path = self.state / "logs" / f"queue-api-{self.port}.log"
         self.access_log = access_log
         self.process: subprocess.Popen | None = None
+        self.token = new_token()  # handed to the service; it refuses requests without it
 
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What a client sends so the service answers it: its bearer token."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def token_path(self) -> Path:
+        """The 0600 file where the running service keeps its token (for other programs)."""
+        return token_path(self.state, self.port)
 
     def start(self, timeout: float = 60.0) -> BackgroundService:
         """Start the process and wait until ``/healthz`` answers 200 (at most ``timeout`` s)."""
@@ -49,7 +62,8 @@ class BackgroundService:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, "LAB_STATE_DIR": str(self.state), "PYTHONUNBUFFERED": "1"})
+                env={**os.environ, "LAB_STATE_DIR": str(self.state), "PYTHONUNBUFFERED": "1",
+                     TOKEN_VARIABLE: self.token})
         atexit.register(self.stop)  # a kernel restart must not leave the service behind
         self._wait_until_healthy(timeout)
         return self
@@ -62,7 +76,7 @@ class BackgroundService:
                 raise LabError(f"The queue API exited (code {self.process.returncode}) before "
                                f"it was ready. Its log ends with:\n{self.log_tail()}")
             try:
-                answer = httpx.get(f"{self.url}/healthz", timeout=5.0)
+                answer = httpx.get(f"{self.url}/healthz", headers=self.headers, timeout=5.0)
                 if answer.status_code == 200:
                     return
                 last = f"/healthz answered {answer.status_code}: {answer.text[:200]}"

@@ -1,14 +1,18 @@
 """Serve the app with uvicorn on 127.0.0.1 (``python -m labsupport api``).
 
 Logs go to stderr through :class:`labsupport.logsetup.RedactingFormatter`, so no key, SAS
-signature or token can reach a log line.
+signature or token can reach a log line. Clients must send the service's bearer token
+(:mod:`.access`): the port is open to every user of the machine.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 
 from ..errors import ConfigError
+from .access import TOKEN_VARIABLE, new_token, remove_token, write_token
 from .settings import default_port, default_queue_name, valid_queue_name
 
 HOST = "127.0.0.1"  # loopback only: this is a lab service, not an internet-facing one
@@ -51,8 +55,20 @@ def serve(*, port: int | None = None, queue: str | None = None, access_log: bool
     queue = valid_queue_name(queue) if queue else default_queue_name()
     check_port_free(port)
     lab = connect("api", quiet=True)
-    app = create_app(QueueSettings.from_lab(lab, queue))
+    # A starter that already holds a token (start_service) hands it over; else a new one.
+    token = os.environ.pop(TOKEN_VARIABLE, "") or new_token()
+    state = lab.config.state_dir
+    path = write_token(state, port, token)
+    app = create_app(QueueSettings.from_lab(lab, queue), access_token=token)
     print(f"queue API for queue {queue} on http://{HOST}:{port} "
-          f"(OpenAPI docs: http://{HOST}:{port}/docs) · Ctrl+C stops it", flush=True)
-    uvicorn.run(app, host=HOST, port=port, log_config=log_config(), access_log=access_log)
+          f"(OpenAPI docs: http://{HOST}:{port}/docs) · Ctrl+C stops it\n"
+          f"it answers only clients that send its bearer token, kept in {path} "
+          f"(readable by you only; a new one each start)", flush=True)
+    # uvicorn re-raises the SIGTERM it handled once it has stopped serving; this handler
+    # turns that into a normal return, so the token file is removed below.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        uvicorn.run(app, host=HOST, port=port, log_config=log_config(), access_log=access_log)
+    finally:
+        remove_token(state, port)
     return 0

@@ -1,6 +1,7 @@
 """A second process that loads the queue API: producers send, consumers receive and delete.
 
-    python tests/api/load_client.py BASE_URL --messages 1200 --deadline 240
+    python tests/api/load_client.py BASE_URL --messages 1200 --deadline 240 \
+        --token-file .lab/secrets/queue-api-8000.token
 
 Loopback only, bounded in count (``--messages``) and time (``--deadline``). Prints one JSON
 line: how many messages were sent, received-and-deleted, the requests made, and every
@@ -19,7 +20,8 @@ from urllib.parse import urlsplit
 import httpx
 
 
-async def run(base_url: str, messages: int, concurrency: int, deadline: float) -> dict:
+async def run(base_url: str, messages: int, concurrency: int, deadline: float,
+              headers: dict[str, str]) -> dict:
     if urlsplit(base_url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the load client only targets loopback addresses")
     stats = {"sent": 0, "received": 0, "requests": 0, "errors": [], "sent_ids": [],
@@ -67,7 +69,8 @@ async def run(base_url: str, messages: int, concurrency: int, deadline: float) -
                 return  # leave the rest in the queue: the test counts what remains
 
     limits = httpx.Limits(max_connections=concurrency * 2)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30.0, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30.0,
+                                 limits=limits) as client:
         producers = [asyncio.create_task(produce(client)) for _ in range(concurrency)]
         consumers = [asyncio.create_task(consume(client)) for _ in range(concurrency // 2 or 1)]
         await asyncio.gather(*producers)
@@ -83,9 +86,15 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=1200)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--deadline", type=float, default=240.0)
+    parser.add_argument("--token-file", help="the service's bearer token file (0600)")
     args = parser.parse_args()
+    headers = {}
+    if args.token_file:
+        with open(args.token_file) as handle:
+            headers["Authorization"] = f"Bearer {handle.read().strip()}"
     started = time.monotonic()
-    stats = asyncio.run(run(args.base_url, args.messages, args.concurrency, args.deadline))
+    stats = asyncio.run(run(args.base_url, args.messages, args.concurrency, args.deadline,
+                            headers))
     stats["seconds"] = round(time.monotonic() - started, 1)
     print(json.dumps(stats))
     return 0

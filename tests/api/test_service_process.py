@@ -38,7 +38,7 @@ def service(lab):
 @pytest.fixture
 def api(service):
     running, answers = service
-    with httpx.Client(base_url=running.url, timeout=30.0,
+    with httpx.Client(base_url=running.url, headers=running.headers, timeout=30.0,
                       event_hooks={"response": [answers.append]}) as client:
         yield client
 
@@ -73,7 +73,7 @@ def test_a_load_from_a_second_process_loses_no_message(service, api):
     script = Path(__file__).with_name("load_client.py")
     finished = subprocess.run(
         [sys.executable, str(script), running.url, "--messages", str(LOAD_MESSAGES),
-         "--deadline", str(LOAD_DEADLINE)],
+         "--deadline", str(LOAD_DEADLINE), "--token-file", str(running.token_path)],
         capture_output=True, text=True, timeout=LOAD_DEADLINE + 60)
     assert finished.returncode == 0, finished.stderr[-2000:]
     stats = json.loads(finished.stdout)
@@ -112,4 +112,5 @@ def test_shutdown_is_graceful_and_the_log_holds_no_secret(service, lab):
     assert '"GET /healthz HTTP/1.1" 200' in log, "the access log is on"
     key = lab.connection_string.split("AccountKey=")[1].split(";")[0]
     assert key not in log
+    assert running.token not in log, "the service's bearer token reached its log"
     assert not looks_secret(log), "a key, SAS signature or token reached the service's log"
