@@ -39,6 +39,7 @@ def test_anatomy(path):
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_lessons_have_a_checked_exercise_with_a_hidden_solution(path):
     assert "## Your turn" in source(path)
+    assert "## Practice questions" in source(path), "practice questions (tests/test_quiz.py)"
     assert "labsupport.checks" in source(path)
     solutions = [c for c in cells(path) if "solution" in c.metadata.get("tags", [])]
     assert solutions, "a solution cell tagged 'solution'"
