@@ -1,5 +1,5 @@
 """Command line: ``python -m labsupport up | down | status [--json] | env | api | doctor |
-running-lab``."""
+running-lab | progress | class progress``."""
 
 from __future__ import annotations
 
@@ -113,6 +113,35 @@ def _running_lab(args) -> int:
     return 0
 
 
+def _progress(args) -> int:
+    """The learner's own table: every exercise, its last verdict and what is still wrong."""
+    import pandas as pd
+
+    from .records import progress_table, records_path
+
+    table = progress_table()
+    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
+        print(table.to_string(index=False))
+    print(f"\n{(table['verdict'] == 'passed').sum()} of {len(table)} exercises passed "
+          f"(records: {records_path()})")
+    return 0
+
+
+def _class_progress(args) -> int:
+    """Lessons × learners from several learners' records, as a table and, if asked, a PNG."""
+    import pandas as pd
+
+    from .records import class_picture, class_table
+
+    table = class_table(args.learners)
+    shown = table.map(lambda share: "–" if share != share else f"{share:.0%}")
+    with pd.option_context("display.width", 200):
+        print(shown.to_string())
+    if args.png:
+        print(f"picture: {class_picture(table, Path(args.png))}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labsupport", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     running.add_argument("notebooks", nargs="?", help="the notebooks folder (default: the "
                          "project's notebooks/)")
     running.set_defaults(run=_running_lab)
+    commands.add_parser("progress", help="show your exercises: last verdict, what is still "
+                        "wrong, when").set_defaults(run=_progress)
+    course = commands.add_parser("class", help="instructor commands for a class")
+    course_commands = course.add_subparsers(dest="class_command", required=True)
+    gather = course_commands.add_parser(
+        "progress", help="gather learners' progress records: lessons x learners")
+    gather.add_argument("learners", nargs="+", metavar="[NAME=]PATH",
+                        help="a learner's lab state folder, home folder or progress.jsonl")
+    gather.add_argument("--png", help="also draw the table into this PNG file")
+    gather.set_defaults(run=_class_progress)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -7,6 +7,7 @@ a :class:`Result`, truthy when passed, so tests can assert on it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 
@@ -27,7 +28,11 @@ class Result:
 
 
 def report(problems: Iterable[str], success: str) -> Result:
-    """Print ``success`` or every problem as a bullet; the result is truthy when none."""
+    """Print ``success`` or every problem as a bullet; the result is truthy when none.
+
+    Every exercise check ends here, so this is where its verdict is recorded in the
+    learner's lab state (:mod:`labsupport.records`: lesson, exercise, passed or what is
+    still wrong, time; never code or secrets)."""
     problems = [p for p in problems if p]
     if problems:
         print("Not yet — still to fix:")
@@ -35,4 +40,20 @@ def report(problems: Iterable[str], success: str) -> Result:
             print(f"  • {problem}")
     else:
         print(f"✅ {success}")
+    _record(problems)
     return Result(problems)
+
+
+def _record(problems: list[str]) -> None:
+    """Record the verdict of the exercise check that called :func:`report`, if any. A
+    record that cannot be written never fails the check (it is logged)."""
+    from ..records import calling_check, record
+
+    exercise = calling_check()
+    if exercise is None:
+        return
+    try:
+        record(exercise, problems)
+    except OSError as error:
+        logging.getLogger("labsupport.records").warning(
+            "could not record the verdict of %s: %s", exercise, error)
