@@ -26,7 +26,6 @@ from pathlib import Path
 
 from .course import LESSONS
 from .errors import ConfigError
-from .paths import state_dir
 from .redact import redact
 
 FILE_NAME = "progress.jsonl"
@@ -67,7 +66,13 @@ class Verdict:
 
 
 def records_path(state: Path | None = None) -> Path:
-    return Path(state or state_dir()) / FILE_NAME
+    """The records file of ``state``, by default the lab's state folder (``LAB_STATE_DIR``,
+    from the environment or lab.env, as :func:`labsupport.connect` finds it)."""
+    if state is None:
+        from .config import load_config
+
+        state = load_config().state_dir
+    return Path(state) / FILE_NAME
 
 
 def calling_check(depth: int = 1) -> str | None:

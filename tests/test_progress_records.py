@@ -199,3 +199,11 @@ def test_every_exercise_check_is_in_the_table_with_its_lesson():
         notebook = project_root() / "notebooks" / numbers[lesson].file
         assert f"{name}(" in notebook.read_text(encoding="utf-8"), (
             f"{name} is not called in {notebook.name}")
+
+
+def test_a_record_that_cannot_be_written_never_fails_the_check(tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("LAB_STATE_DIR", str(blocker / "state"))  # cannot be created
+    assert check_resequencer(Resequencer)
+    assert "✅" in capsys.readouterr().out

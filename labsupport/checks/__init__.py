@@ -47,6 +47,7 @@ def report(problems: Iterable[str], success: str) -> Result:
 def _record(problems: list[str]) -> None:
     """Record the verdict of the exercise check that called :func:`report`, if any. A
     record that cannot be written never fails the check (it is logged)."""
+    from ..errors import LabError
     from ..records import calling_check, record
 
     exercise = calling_check()
@@ -54,6 +55,6 @@ def _record(problems: list[str]) -> None:
         return
     try:
         record(exercise, problems)
-    except OSError as error:
+    except (OSError, LabError) as error:  # e.g. a read-only disk, a broken lab.env
         logging.getLogger("labsupport.records").warning(
             "could not record the verdict of %s: %s", exercise, error)
