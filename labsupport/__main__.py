@@ -115,13 +115,10 @@ def _running_lab(args) -> int:
 
 def _progress(args) -> int:
     """The learner's own table: every exercise, its last verdict and what is still wrong."""
-    import pandas as pd
-
-    from .records import progress_table, records_path
+    from .records import as_text, progress_table, records_path
 
     table = progress_table()
-    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
-        print(table.to_string(index=False))
+    print(as_text(table))
     print(f"\n{(table['verdict'] == 'passed').sum()} of {len(table)} exercises passed "
           f"(records: {records_path()})")
     return 0

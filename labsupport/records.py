@@ -164,6 +164,19 @@ def progress_table(state: Path | None = None):
     return pd.DataFrame(rows)
 
 
+def as_text(table, widest: int = 60) -> str:
+    """A DataFrame as left-aligned text columns, each cell at most ``widest`` characters."""
+    def cell(value) -> str:
+        text = str(value)
+        return text if len(text) <= widest else text[:widest - 1] + "…"
+
+    rows = [[str(c) for c in table.columns]] + [[cell(v) for v in row]
+                                                 for row in table.itertuples(index=False)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
+
+
 def owner(path: Path) -> str:
     try:
         return pwd.getpwuid(path.stat().st_uid).pw_name
@@ -236,7 +249,7 @@ def class_picture(table, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(2 + 1.1 * len(table.columns), 1 + 0.45 * len(table)))
+    figure, axes = plt.subplots(figsize=(4 + 0.9 * len(table.columns), 1 + 0.45 * len(table)))
     image = axes.imshow(table.to_numpy(dtype=float), cmap="RdYlGn", vmin=0, vmax=1,
                         aspect="auto")
     axes.set_xticks(range(len(table.columns)), table.columns, rotation=30, ha="right")
@@ -246,9 +259,8 @@ def class_picture(table, path: Path) -> Path:
             share = table.loc[lesson, learner]
             axes.text(column, row, "–" if share != share else f"{share:.0%}",
                       ha="center", va="center", fontsize=8)
-    figure.colorbar(image, ax=axes, label="exercises passed (last check)")
-    axes.set_title("Exercises passed, lessons × learners")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    figure.colorbar(image, ax=axes, label="share of exercises passed (last check)")
+    axes.set_title("Lessons × learners")
+    figure.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(figure)
     return path
