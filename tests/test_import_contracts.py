@@ -221,7 +221,11 @@ NOTEBOOKS = ROOT / "notebooks"
 
 
 def cell_imports(source: str) -> set[str]:
-    """The modules a notebook cell imports (a cell may ``await`` at top level)."""
+    """The modules a notebook cell imports (a cell may ``await`` at top level, or run a
+    shell command with ``!``: IPython's own transformer turns that into Python first)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    source = TransformerManager().transform_cell(source)
     try:
         tree = ast.parse(source)
     except SyntaxError:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +105,9 @@ def traced_loops(path: Path) -> list[str]:
     """The loops (``for``/``while``) of a notebook's code that do more with a client a Tracer
     made than send to it: receive, peek, delete, update, or hand the client to a function."""
     cells = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-    trees = [ast.parse(source) for source in cells if not source.lstrip().startswith("%")]
+    to_python = TransformerManager().transform_cell       # a cell's `!az …` lines, as IPython
+    trees = [ast.parse(to_python(source)) for source in cells
+             if not source.lstrip().startswith("%")]
     traced = {target.id for tree in trees for node in ast.walk(tree)
               if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
               and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "client"
