@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 
-from localcloud.azurite import azurite_patched, azurite_script, azurite_version
+from localcloud import azurite_patched, azurite_script, azurite_version
 
 from . import local
 from .config import PORT_SETTINGS, LabConfig, default_env_file, load_config, parse_env_file

@@ -14,8 +14,12 @@ It is a service with a contract, its own package: it imports nothing of ``labsup
 
 Its own constants (:mod:`.constants`: tenant, subscription, principal) and errors
 (:mod:`.errors`) are public. :class:`RoundTripProxy` (:mod:`.latency`) adds a simulated
-network round trip in front of a port, for code that asks for one. Names load on first
-use, so ``import localcloud`` is cheap.
+network round trip in front of a port, for code that asks for one. For the lab's doctor
+and benchmarks: where Azurite is installed, its version and whether it is patched
+(:mod:`.azurite`), one :class:`Azurite` on its own and the certificates it needs. These
+names (``__all__``) are the whole contract: nothing outside the package imports its
+modules (tests/test_import_contracts.py). Names load on first use, so ``import
+localcloud`` is cheap.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ _EXPORTS = {
     "LocalCloudError": "errors", "NotInstalledError": "errors",
     "LocalCloudRestarted": "errors", "SUBSCRIPTION_ID": "constants",
     "TENANT_ID": "constants", "PRINCIPAL_ID": "constants", "CLIENT_ID": "constants",
-    "RoundTripProxy": "latency",
+    "RoundTripProxy": "latency", "Azurite": "azurite", "azurite_script": "azurite",
+    "azurite_version": "azurite", "azurite_patched": "azurite",
+    "ensure_certificates": "certs",
 }
 __all__ = sorted(_EXPORTS)
 

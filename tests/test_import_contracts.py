@@ -18,6 +18,11 @@ shows the contract catch it.
    doctor and the benchmarks import ``localcloud``.
 6. Benchmarks sit on top: nothing outside ``labsupport.bench`` imports it (lessons and
    checks take what they show from lesson-side modules such as ``labsupport.throughput``).
+7. The local cloud's contract is its public names: outside ``localcloud`` (the lab's
+   packages and tools) code uses only names in ``localcloud.__all__``, never one of its
+   modules. Tests are exempt: tests/local_cloud tests the service from inside, its
+   store, Azurite's control channel and the management plane's parts, as a package's
+   own tests do.
 """
 
 from __future__ import annotations
@@ -213,6 +218,68 @@ def test_a_pattern_may_use_pydantic_and_public_azure_but_not_requests():
                                        "requests", "azure.core._enum_meta"}}
     assert pattern_violations(graph) == ["labsupport.patterns.p -> azure.core._enum_meta",
                                          "labsupport.patterns.p -> requests"]
+
+
+# ------------------------------------------------------ the local cloud's public names
+
+OUTSIDE_LOCAL_CLOUD = ("labsupport", "tools")
+
+
+def local_cloud_uses(source: str) -> set[str]:
+    """``localcloud`` and ``localcloud.<x>`` as the source uses them: modules imported,
+    names imported from the package, and attributes read from it (``localcloud.start``)."""
+    tree = ast.parse(source)
+    found: set[str] = set()
+    aliases: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if within(alias.name, ["localcloud"]):
+                    found.add(alias.name)
+                    if alias.name == "localcloud" or not alias.asname:  # binds the package
+                        aliases.add(alias.asname or "localcloud")
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module \
+                and within(node.module, ["localcloud"]):
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in aliases:
+            found.add(f"localcloud.{node.attr}")
+    return found
+
+
+def public_name_violations(uses: dict[str, set[str]], exported: Iterable[str]) -> list[str]:
+    allowed = {"localcloud", *(f"localcloud.{name}" for name in exported)}
+    return [f"{where} -> {used}" for where, used_there in sorted(uses.items())
+            for used in sorted(used_there - allowed)]
+
+
+def uses_outside_local_cloud() -> dict[str, set[str]]:
+    return {str(path.relative_to(ROOT)): local_cloud_uses(path.read_text())
+            for folder in OUTSIDE_LOCAL_CLOUD for path in sorted((ROOT / folder).rglob("*.py"))}
+
+
+def test_outside_the_local_cloud_only_its_public_names_are_used():
+    import localcloud
+
+    uses = uses_outside_local_cloud()
+    assert "localcloud.start" in uses["labsupport/local.py"], "the reader saw no use"
+    violations = public_name_violations(uses, localcloud.__all__)
+    assert not violations, "uses of local-cloud internals (export them in " \
+        "localcloud/__init__.py or go through labsupport/local.py):\n  " + "\n  ".join(violations)
+
+
+def test_a_use_of_a_local_cloud_module_or_unexported_name_is_caught():
+    source = ("import localcloud\nfrom localcloud import start, helper\n"
+              "from localcloud.azurite import port_taken\nimport localcloud.certs as c\n"
+              "localcloud.stop(x)\nlocalcloud._private\n")
+    assert public_name_violations({"labsupport/x.py": local_cloud_uses(source)},
+                                  ["start", "stop"]) == [
+        "labsupport/x.py -> localcloud._private",
+        "labsupport/x.py -> localcloud.azurite.port_taken",
+        "labsupport/x.py -> localcloud.certs",
+        "labsupport/x.py -> localcloud.helper",
+    ]
 
 
 # ------------------------------------------------------ notebooks and the benchmarks

@@ -23,8 +23,7 @@ from azure.core.credentials import AzureNamedKeyCredential
 from azure.storage.queue import QueueClient
 
 import localcloud
-from localcloud.azurite import Azurite
-from localcloud.certs import ensure_certificates
+from localcloud import Azurite, ensure_certificates
 
 from .. import connect
 from ..config import load_config
