@@ -18,7 +18,7 @@ from .errors import ConfigError, LabError, LocalCloudError
 from .redact import describe_connection_string, mask, redact
 
 #: Loaded on first use: ``connect`` brings the Azure SDKs, ``inspect`` brings ipywidgets.
-_LAZY = {"Lab": "lab", "connect": "lab", "inspect": "inspector"}
+_LAZY = {"Lab": "lab", "connect": "lab", "inspect": "inspector.live"}
 
 __all__ = [
     "ConfigError",

@@ -20,10 +20,10 @@ from azure.storage.queue.aio import QueueClient as AsyncQueueClient
 import labsupport
 from labsupport import wire
 from labsupport.errors import ConfigError, LabError
-from labsupport.inspector import STATIC_LINE, Inspector, live_mode, polling_client
-from labsupport.inspector_view import describe, render
+from labsupport.inspector.live import STATIC_LINE, Inspector, live_mode, polling_client
+from labsupport.inspector.model import Counts, Row
+from labsupport.inspector.view import describe, render
 from labsupport.patterns.leases import is_stale_lease
-from labsupport.states import Counts, Row
 from labsupport.trace import Tracer
 from labsupport.waits import wait_for
 

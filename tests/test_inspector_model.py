@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from labsupport.states import GRACE, PEEK_LIMIT, Poll, QueueStates, replay
+from labsupport.inspector.model import GRACE, PEEK_LIMIT, QueueStates, Refresh, replay
 from labsupport.wire import Exchange, WireMessage
 
 SERVICE_NOW = datetime(2031, 5, 17, 9, 30, 0, tzinfo=UTC)   # the service's clock at local t=0
@@ -70,7 +70,7 @@ def peeked(message_id, text, *, sent_at=0.0, dequeue=0, ttl=WEEK, skew=0.0):
 
 
 def poll(t, *messages, count=None, queue="orders", skew=0.0, took=0.01):
-    return Poll(queue=queue, started=t, answered=t + took,
+    return Refresh(queue=queue, started=t, answered=t + took,
                 approximate_count=len(messages) if count is None else count,
                 peeked=tuple(messages), service_time=service(t + took, skew))
 
@@ -152,7 +152,7 @@ def test_a_refresh_that_began_before_a_traced_receive_does_not_undo_it():
     # The peek left at 1.0 (A visible then); the receive's answer arrived at 1.02, before
     # the peek's answer: the receive is newer news.
     facts = [send(0.0, "m1", "A"), receive(1.02, "m1", "A", lease=30),
-             Poll(queue="orders", started=1.0, answered=1.05, approximate_count=1,
+             Refresh(queue="orders", started=1.0, answered=1.05, approximate_count=1,
                   peeked=(peeked("m1", "A"),), service_time=service(1.0))]
     row = only(replay(facts, ["orders"], now=1.1))
     assert (row.state, row.actor) == ("leased", "consumer-1")
@@ -161,10 +161,10 @@ def test_a_refresh_that_began_before_a_traced_receive_does_not_undo_it():
 def test_a_queue_deleted_while_watched_ends_every_open_row():
     facts = [send(0.0, "m1", "A"), send(0.1, "m2", "B"), receive(0.2, "m2", "B", lease=30),
              send(0.3, "m3", "C"), delete(0.4, "m3"),
-             Poll(queue="orders", started=1.0, answered=1.01, missing=True)]
+             Refresh(queue="orders", started=1.0, answered=1.01, missing=True)]
     model = QueueStates(["orders"])
     for fact in facts:
-        model.poll(fact) if isinstance(fact, Poll) else model.exchange(fact[1], fact[0])
+        model.poll(fact) if isinstance(fact, Refresh) else model.exchange(fact[1], fact[0])
     states = {row.label: (row.state, row.note) for row in model.rows("orders", now=1.5)}
     assert states == {"A": ("gone", "the queue was deleted"),
                       "B": ("gone", "the queue was deleted"),
@@ -317,7 +317,7 @@ def test_counts_come_from_the_latest_refresh():
     counts = model.counts("orders")
     assert (counts.visible, counts.total, counts.hidden, counts.refreshed) == (1, 3, 2, 1.01)
     assert model.poll(poll(2.0, peeked("m1", "A"), count=3)) is False   # nothing changed
-    assert model.poll(Poll(queue="orders", started=3.0, answered=3.1, error="timed out")) is True
+    assert model.poll(Refresh(queue="orders", started=3.0, answered=3.1, error="timed out")) is True
 
 
 def test_traffic_on_other_queues_is_ignored():

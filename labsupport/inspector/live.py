@@ -3,9 +3,9 @@
 The inspector shows, for each queue, how many messages are visible now (a peek of up to
 32), the approximate total and the difference (hidden: leased or delayed), and one row
 per message the lab's clients sent or saw since it started: its state, dequeue count and
-the time left on its lease or time to live. The states come from :mod:`labsupport.states`,
+the time left on its lease or time to live. The states come from :mod:`labsupport.inspector.model`,
 fed with the inspector's own refreshes and with every exchange a traced client records
-(:func:`labsupport.wire.add_listener`); :mod:`labsupport.inspector_view` draws them.
+(:func:`labsupport.wire.add_listener`); :mod:`labsupport.inspector.view` draws them.
 
 It refreshes about every half second — one properties call and one peek per queue — and
 more slowly while nothing changes; traffic on a watched queue wakes it at once. It polls
@@ -34,11 +34,12 @@ from dataclasses import replace
 
 from azure.core.exceptions import HttpResponseError
 
-from .errors import ConfigError, LabError, first_line
-from .inspector_view import render
-from .patterns.leases import error_code
-from .states import PEEK_LIMIT, Counts, Poll, QueueStates, Row
-from .wire import Exchange, add_listener, exchange_from, receiving, remove_listener
+from ..errors import ConfigError, LabError, first_line
+from ..patterns.leases import error_code
+from ..patterns.poison import POISON_SUFFIX
+from ..wire import Exchange, add_listener, exchange_from, receiving, remove_listener
+from .model import PEEK_LIMIT, Counts, QueueStates, Refresh, Row
+from .view import render
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ class Inspector:
         self._model = QueueStates(self.queues, label=label)
         self._lock = threading.Lock()
         self._pending: deque[tuple[float, Exchange]] = deque()
-        self._watch = set(self.queues) | {name + "-poison" for name in self.queues}
+        self._watch = set(self.queues) | {name + POISON_SUFFIX for name in self.queues}
         self._wake, self._stopped = threading.Event(), threading.Event()
         self._pollers: dict = {}
         self._thread: threading.Thread | None = None
@@ -262,7 +263,7 @@ class Inspector:
                 self._pending.append((self._clock(), exchange))
             self._wake.set()
 
-    def _poll(self, name: str) -> Poll:
+    def _poll(self, name: str) -> Refresh:
         """One properties call, then one peek of up to 32 messages (nothing else)."""
         client, seen = self._pollers[name], {}
 
@@ -277,14 +278,14 @@ class Inspector:
         except HttpResponseError as error:
             code = error_code(error)
             if error.status_code == 404 and code in ("QueueNotFound", ""):
-                return Poll(queue=name, started=started, answered=self._clock(), missing=True)
-            return Poll(queue=name, started=started, answered=self._clock(),
+                return Refresh(queue=name, started=started, answered=self._clock(), missing=True)
+            return Refresh(queue=name, started=started, answered=self._clock(),
                         error=f"{error.status_code} {code}".strip())
         except Exception as error:  # no answer: say so, try again later
-            return Poll(queue=name, started=started, answered=self._clock(),
+            return Refresh(queue=name, started=started, answered=self._clock(),
                         error=first_line(error)[:80])
         peek = seen.get("peek")
-        return Poll(queue=name, started=started, answered=self._clock(), approximate_count=count,
+        return Refresh(queue=name, started=started, answered=self._clock(), approximate_count=count,
                     peeked=peek.messages if peek else (),
                     service_time=peek.service_time if peek else None)
 

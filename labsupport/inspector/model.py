@@ -1,12 +1,12 @@
 """What state each message is in, from what the service showed and what the lab's clients did.
 
-The queue inspector (:mod:`labsupport.inspector`) feeds this model two kinds of facts, in
+The queue inspector (:mod:`labsupport.inspector.live`) feeds this model two kinds of facts, in
 the order they arrive, and asks for rows at any moment:
 
 * an :class:`~labsupport.wire.Exchange` recorded by a traced client (a ``Tracer`` client, a
   ``RequestCounter``) — a send, receive, peek, update, delete, clear or queue delete, with
   the actor who made it;
-* a :class:`Poll` — the inspector's own properties call and peek of up to 32 messages.
+* a :class:`Refresh` — the inspector's own properties call and peek of up to 32 messages.
 
 Pure: no widgets, no network, no clock of its own. Times are the caller's monotonic
 seconds (``at``, ``now``). A time the service gives (a lease's end, an expiry) becomes a
@@ -26,13 +26,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from .wire import Exchange, WireMessage
+from ..patterns.poison import POISON_SUFFIX
+from ..wire import Exchange, WireMessage
 
 #: How many messages one peek may return: a full peek says nothing about the messages after.
 PEEK_LIMIT = 32
 #: Service times come in whole seconds: a lease may end up to a second after our estimate.
 GRACE = 1.0
-POISON_SUFFIX = "-poison"
 
 VISIBLE, LEASED, DELAYED, HIDDEN, UNSEEN = "visible", "leased", "delayed", "hidden", "unseen"
 DELETED, POISONED, EXPIRED, GONE = "deleted", "moved to poison", "expired", "gone"
@@ -49,7 +49,7 @@ SOURCES = {
 
 
 @dataclass(frozen=True)
-class Poll:
+class Refresh:
     """One refresh of one queue: a properties call, then a peek of up to 32 messages.
 
     ``started`` is when the properties request left and ``answered`` when the peek's
@@ -318,7 +318,7 @@ class QueueStates:
             changed = True
         return changed
 
-    def poll(self, poll: Poll) -> bool:
+    def poll(self, poll: Refresh) -> bool:
         """Apply one refresh; True if a count or a row changed."""
         if poll.queue not in self._counts:
             return False
@@ -345,7 +345,7 @@ class QueueStates:
                 changed |= self._peeked(message, shown.get(message.id), poll)
         return changed
 
-    def _peeked(self, message: _Message, item: WireMessage | None, poll: Poll) -> bool:
+    def _peeked(self, message: _Message, item: WireMessage | None, poll: Refresh) -> bool:
         """What one refresh says about one message the lab knows."""
         if message.changed > poll.started:
             return False        # a traced exchange after this refresh began is newer news
@@ -422,12 +422,12 @@ class QueueStates:
         return min(upcoming) if upcoming else None
 
 
-def replay(facts: Iterable[tuple[float, Exchange] | Poll], queues: Sequence[str], now: float,
+def replay(facts: Iterable[tuple[float, Exchange] | Refresh], queues: Sequence[str], now: float,
            label: Callable[[str], object] | None = None) -> dict[str, list[Row]]:
     """Rows by queue after ``facts`` — ``(at, exchange)`` pairs and polls, in arrival order."""
     model = QueueStates(queues, label=label)
     for fact in facts:
-        if isinstance(fact, Poll):
+        if isinstance(fact, Refresh):
             model.poll(fact)
         else:
             at, exchange = fact
@@ -436,4 +436,4 @@ def replay(facts: Iterable[tuple[float, Exchange] | Poll], queues: Sequence[str]
 
 
 __all__ = ["CLOCK", "FINAL", "GRACE", "PEEK_LIMIT", "SERVICE", "SOURCES", "WIRE", "Counts",
-           "Poll", "QueueStates", "Row", "default_label", "replay"]
+           "Refresh", "QueueStates", "Row", "default_label", "replay"]

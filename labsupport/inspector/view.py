@@ -2,7 +2,8 @@
 
 One panel per queue, side by side: its counts, then one row per message — its state in
 words, dequeue count, a bar of the time left on its lease, delay or time to live, and a
-mark for where the state comes from (the legend spells out :data:`~labsupport.states.SOURCES`).
+mark for where the state comes from (the legend spells out
+:data:`~labsupport.inspector.model.SOURCES`).
 Rows carry ``data-message``, ``data-state`` and ``data-actor`` so a browser test can read them.
 Times are shown on this machine's clock, converted from the caller's monotonic seconds.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from .states import CLOCK, DELAYED, FINAL, LEASED, PEEK_LIMIT, SERVICE, SOURCES, WIRE, Counts, Row
+from .model import CLOCK, DELAYED, FINAL, LEASED, PEEK_LIMIT, SERVICE, SOURCES, WIRE, Counts, Row
 
 MAX_ROWS = 16           # rows shown per queue (the newest)
 

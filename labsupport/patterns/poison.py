@@ -41,6 +41,7 @@ from .leases import is_stale_lease
 MAX_DEQUEUE_COUNT = 5   # Functions' maxDequeueCount default
 BATCH_SIZE = 16         # Functions' batchSize default: messages per receive
 POISON_SUFFIX = "-poison"
+MAX_QUEUE_NAME = 63     # Azure: a queue name has 3 to 63 characters
 
 DONE, RETRY, POISONED, LEASE_LOST = "done", "retry", "poisoned", "lease lost"
 
@@ -48,10 +49,10 @@ DONE, RETRY, POISONED, LEASE_LOST = "done", "retry", "poisoned", "lease lost"
 def poison_queue_name(queue_name: str) -> str:
     """``<queue>-poison``, the name Azure Functions uses (queue names are at most 63 chars)."""
     name = queue_name + POISON_SUFFIX
-    if len(name) > 63:
-        raise ValueError(f"{name!r} is longer than 63 characters: use a queue name of at most "
-                         f"{63 - len(POISON_SUFFIX)} characters, or choose the poison queue's "
-                         f"name yourself")
+    if len(name) > MAX_QUEUE_NAME:
+        raise ValueError(f"{name!r} is longer than {MAX_QUEUE_NAME} characters: use a queue name "
+                         f"of at most {MAX_QUEUE_NAME - len(POISON_SUFFIX)} characters, or choose "
+                         f"the poison queue's name yourself")
     return name
 
 
