@@ -24,11 +24,11 @@ from starlette.routing import Route
 from ..cloud import Cloud
 from ..tokens import TokenError
 from . import (
-    bodies,
     graph,
     identity,
     queue_services,
     queues,
+    request_bodies,
     resource_groups,
     role_assignments,
     role_definitions,
@@ -95,9 +95,9 @@ async def _arm_guard(request: Request, call_next) -> Response:
     """Refuse bodies over ARM's size limit, authenticate every ARM path, and render
     ArmError raised anywhere below. Anything else is a bug: logged, answered as ARM's 500."""
     try:
-        if bodies.declared_too_large(request):
-            await bodies.drain(request)
-            raise bodies.too_large()
+        if request_bodies.declared_too_large(request):
+            await request_bodies.drain(request)
+            raise request_bodies.too_large()
         if _is_arm(request.url.path):
             _authenticate(request)
         response = await call_next(request)

@@ -1,272 +1,151 @@
-"""How stored resources look on the wire: ARM JSON for groups, accounts, keys and queues.
+"""What the management plane keeps of each resource (its models): typed, immutable records.
 
-Stored records (:mod:`.records`) keep what the user set; read-only parts (ids,
-endpoints, states, times) are computed here, as Azure computes them.
+A record is frozen: a change is a new record (``dataclasses.replace``) put into the store
+inside ``with store.transaction():``, so a record a reader holds never changes under it.
+Each record reads and writes its part of ``management.json`` (layout version 1, as the
+lab has always written it); keys this version does not know are kept as they were read.
+The nested ARM shapes a client sets (tags, properties, keys) stay JSON objects: treat them
+as read-only and build new ones to change them.
 """
 
 from __future__ import annotations
 
-from ..cloud import Cloud
-from .arm import ACCOUNT_TYPE, GROUP_TYPE, QUEUE_TYPE, account_id, group_id, now, queue_id
-from .dataplane import QueueInfo
-from .errors import ArmError, invalid_content, quote
-from .records import ResourceGroup, StorageAccount
-from .redundancy import READ_ACCESS_SKUS, is_geo, secondary_location
+import copy
+from dataclasses import dataclass, field
+from typing import Any
 
-SKUS = ("Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Premium_LRS",
-        "Premium_ZRS", "Standard_GZRS", "Standard_RAGZRS")
-KINDS = ("Storage", "StorageV2", "BlobStorage", "FileStorage", "BlockBlobStorage")
-# Properties the service computes; ignored if a client sends them.
-READ_ONLY = {"provisioningState", "creationTime", "primaryEndpoints", "primaryLocation",
-             "statusOfPrimary", "secondaryEndpoints", "secondaryLocation", "statusOfSecondary",
-             "keyCreationTime", "lastGeoFailoverTime", "privateEndpointConnections"}
-SERVICES = ("queue", "blob", "table")  # the services Azurite serves
+SUCCEEDED = "Succeeded"
 
 
-def resource_group(subscription: str, group: ResourceGroup) -> dict:
-    body = {
-        "id": group_id(subscription, group.name),
-        "name": group.name,
-        "type": GROUP_TYPE,
-        "location": group.location,
-        "properties": {"provisioningState": group.provisioning_state},
-    }
-    if group.tags is not None:
-        body["tags"] = dict(group.tags)
-    if group.managed_by:
-        body["managedBy"] = group.managed_by
-    return body
+def _known(data: object, what: str, required: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValueError(f"a {what} is not an object")
+    missing = [key for key in required if key not in data]
+    if missing:
+        raise ValueError(f"{what} {data.get('name')!r} has no {'/'.join(missing)}")
+    return copy.deepcopy(data)
 
 
-def storage_account(cloud: Cloud, subscription: str, account: StorageAccount) -> dict:
-    name = account.name
-    properties = {
-        **account.properties,
-        "keyCreationTime": dict(account.key_creation_time),
-        "privateEndpointConnections": [],
-        "provisioningState": account.provisioning_state,
-        "creationTime": account.creation_time,
-        "primaryEndpoints": {service: cloud.endpoint(service, name) for service in SERVICES},
-        "primaryLocation": account.location,
-        "statusOfPrimary": "available",
-    }
-    if is_geo(account.sku) and secondary_location(account.location):
-        properties["secondaryLocation"] = secondary_location(account.location)
-        properties["statusOfSecondary"] = "available"
-        if account.sku in READ_ACCESS_SKUS:
-            properties["secondaryEndpoints"] = {
-                service: cloud.endpoint(service, f"{name}-secondary") for service in SERVICES}
-    return {
-        "sku": sku(account.sku),
-        "kind": account.kind,
-        "id": account_id(subscription, account.resource_group, name),
-        "name": name,
-        "type": ACCOUNT_TYPE,
-        "location": account.location,
-        "tags": dict(account.tags or {}),
-        "properties": properties,
-    }
+def _extra(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key not in keys}
 
 
-def account_keys(account: StorageAccount) -> dict:
-    return {"keys": [
-        {"creationTime": account.key_creation_time[key], "keyName": key,
-         "value": account.keys[key], "permissions": "FULL"}
-        for key in ("key1", "key2")
-    ]}
+@dataclass(frozen=True)
+class ResourceGroup:
+    """A resource group; its name keeps the casing it was created with."""
+
+    name: str
+    location: str
+    tags: dict[str, str] | None = None
+    managed_by: str | None = None
+    created_time: str | None = None
+    provisioning_state: str = SUCCEEDED
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    KEYS = ("name", "location", "tags", "managedBy", "createdTime", "provisioningState")
+
+    @classmethod
+    def from_json(cls, data: object) -> ResourceGroup:
+        data = _known(data, "resource group", ("name", "location"))
+        return cls(data["name"], data["location"], data.get("tags"), data.get("managedBy"),
+                   data.get("createdTime"), data.get("provisioningState", SUCCEEDED),
+                   _extra(data, cls.KEYS))
+
+    def to_json(self) -> dict[str, Any]:
+        return copy.deepcopy({**self.extra, "name": self.name, "location": self.location,
+                              "tags": self.tags, "managedBy": self.managed_by,
+                              "createdTime": self.created_time,
+                              "provisioningState": self.provisioning_state})
 
 
-def queue(subscription: str, account: StorageAccount, info: QueueInfo,
-          with_count: bool = True) -> dict:
-    properties: dict = {"metadata": info.metadata}
-    if with_count and info.approximate_message_count is not None:
-        properties["approximateMessageCount"] = info.approximate_message_count
-    return {
-        "id": queue_id(subscription, account.resource_group, account.name, info.name),
-        "name": info.name,
-        "type": QUEUE_TYPE,
-        "properties": properties,
-    }
+@dataclass(frozen=True)
+class StorageAccount:
+    """A storage account: what the client set, its keys, and its state."""
+
+    name: str
+    resource_group: str
+    keys: dict[str, str] = field(repr=False)  # {"key1": ..., "key2": ...}: secrets
+    location: str = ""
+    sku: str = "Standard_LRS"
+    kind: str = "StorageV2"
+    tags: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
+    key_creation_time: dict[str, str] = field(default_factory=dict)
+    creation_time: str = ""
+    provisioning_state: str = SUCCEEDED
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    KEYS = ("name", "resourceGroup", "keys", "location", "sku", "kind", "tags", "properties",
+            "keyCreationTime", "creationTime", "provisioningState")
+
+    @classmethod
+    def from_json(cls, data: object) -> StorageAccount:
+        data = _known(data, "storage account", ("name", "resourceGroup", "keys"))
+        keys = data["keys"]
+        if not isinstance(keys, dict) or not {"key1", "key2"} <= set(keys):
+            raise ValueError(f"storage account {data['name']!r} has no key1/key2")
+        sku = data.get("sku") or {}
+        return cls(data["name"], data["resourceGroup"], keys, data.get("location", ""),
+                   sku.get("name", "Standard_LRS") if isinstance(sku, dict) else str(sku),
+                   data.get("kind", "StorageV2"), data.get("tags") or {},
+                   data.get("properties") or {}, data.get("keyCreationTime") or {},
+                   data.get("creationTime", ""), data.get("provisioningState", SUCCEEDED),
+                   _extra(data, cls.KEYS))
+
+    def to_json(self) -> dict[str, Any]:
+        return copy.deepcopy({
+            **self.extra, "name": self.name, "resourceGroup": self.resource_group,
+            "location": self.location, "sku": {"name": self.sku}, "kind": self.kind,
+            "tags": self.tags, "properties": self.properties, "keys": self.keys,
+            "keyCreationTime": self.key_creation_time, "creationTime": self.creation_time,
+            "provisioningState": self.provisioning_state,
+        })
+
+    def in_group(self, group: str) -> bool:
+        return self.resource_group.lower() == group.lower()
 
 
-def sku_name(value: object) -> str:
-    """The name in a request's ``sku`` object (``{"name": "Standard_LRS"}``)."""
-    if value is None:
-        value = {}
-    if not isinstance(value, dict):
-        raise invalid_content(f"'sku' must be an object such as {{\"name\": \"Standard_LRS\"}}, "
-                              f"not {_kind_of(value)}.")
-    return sku(value.get("name"))["name"]
+@dataclass(frozen=True)
+class RoleAssignment:
+    """A role assignment: a principal holds a role definition at a scope."""
 
+    name: str  # a GUID, lowercased
+    scope: str
+    role_definition_id: str = ""
+    principal_id: str = ""
+    principal_type: str = "User"
+    description: str | None = None
+    condition: str | None = None
+    condition_version: str | None = None
+    created_on: str | None = None
+    updated_on: str | None = None
+    created_by: str | None = None
+    updated_by: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-def sku(name: object) -> dict:
-    if not isinstance(name, str) or name not in SKUS:
-        raise ArmError(400, "InvalidValuesForRequestParameters",
-                       f"Values for request parameters are invalid: sku.name '{quote(name)}'. Use "
-                       f"one of {', '.join(SKUS)}.")
-    return {"name": name, "tier": name.split("_", 1)[0]}
+    KEYS = ("name", "scope", "roleDefinitionId", "principalId", "principalType",
+            "description", "condition", "conditionVersion", "createdOn", "updatedOn",
+            "createdBy", "updatedBy")
 
+    @classmethod
+    def from_json(cls, data: object) -> RoleAssignment:
+        data = _known(data, "role assignment", ("name", "scope"))
+        return cls(data["name"], data["scope"], data.get("roleDefinitionId", ""),
+                   data.get("principalId", ""), data.get("principalType", "User"),
+                   data.get("description"), data.get("condition"),
+                   data.get("conditionVersion"), data.get("createdOn"), data.get("updatedOn"),
+                   data.get("createdBy"), data.get("updatedBy"), _extra(data, cls.KEYS))
 
-def check_kind(kind: object) -> str:
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise ArmError(400, "InvalidValuesForRequestParameters",
-                       f"Values for request parameters are invalid: kind '{quote(kind)}'. Use "
-                       f"one of {', '.join(KINDS)}.")
-    return kind  # type: ignore[return-value]
+    def to_json(self) -> dict[str, Any]:
+        return copy.deepcopy({
+            **self.extra, "name": self.name, "scope": self.scope,
+            "roleDefinitionId": self.role_definition_id, "principalId": self.principal_id,
+            "principalType": self.principal_type, "description": self.description,
+            "condition": self.condition, "conditionVersion": self.condition_version,
+            "createdOn": self.created_on, "updatedOn": self.updated_on,
+            "createdBy": self.created_by, "updatedBy": self.updated_by,
+        })
 
-
-def default_properties(kind: str) -> dict:
-    """What Azure sets on a new account unless the request says otherwise."""
-    enabled = {"keyType": "Account", "enabled": True, "lastEnabledTime": now()}
-    defaults = {
-        "minimumTlsVersion": "TLS1_2",
-        "allowBlobPublicAccess": False,
-        "allowCrossTenantReplication": False,
-        "defaultToOAuthAuthentication": False,
-        "supportsHttpsTrafficOnly": True,
-        "networkAcls": {"bypass": "AzureServices", "virtualNetworkRules": [], "ipRules": [],
-                        "defaultAction": "Allow"},
-        "encryption": {"services": {"blob": dict(enabled), "file": dict(enabled)},
-                       "keySource": "Microsoft.Storage"},
-    }
-    if kind in ("StorageV2", "BlobStorage"):
-        defaults["accessTier"] = "Hot"
-    return defaults
-
-
-def writable(properties: object) -> dict:
-    """The properties a client may set (read-only ones dropped), their types checked."""
-    if properties is None:
-        return {}
-    if not isinstance(properties, dict):
-        raise invalid_content("'properties' must be an object.")
-    settable = {k: v for k, v in properties.items() if k not in READ_ONLY}
-    for name, value in settable.items():
-        check = PROPERTY_CHECKS.get(name)
-        if check is not None and value is not None:
-            check(name, value)
-    return settable
-
-
-def merge(current: dict, patch: dict) -> dict:
-    """JSON merge patch (RFC 7386): objects merge, null removes, anything else replaces."""
-    result = dict(current)
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        elif isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = merge(result[key], value)
-        else:
-            result[key] = value
-    return result
-
-
-# ---------------------------------------------------------------------- tags
-
-# https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations:
-# at most 50 tags; names up to 512 characters (128 on storage accounts), values up to 256;
-# no '<', '>', '%', '&', '\\', '?', '/' or control characters in names. The codes and
-# messages are ARM's (as Microsoft's Az.Migrate module repeats them).
-MAX_TAGS = 50
-TAG_NAME_LIMIT = 512
-STORAGE_TAG_NAME_LIMIT = 128
-TAG_VALUE_LIMIT = 256
-_RESERVED_TAG_CHARACTERS = set("<>%&\\?/")
-
-
-def check_tags(tags: object, name_limit: int = TAG_NAME_LIMIT) -> dict | None:
-    """The tags sent, or ARM's 400 naming the rule they break (``None`` stays None)."""
-    if tags is None:
-        return None
-    if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
-        raise invalid_content("'tags' must be an object of string values.")
-    if len(tags) > MAX_TAGS:
-        raise ArmError(400, "InvalidTags",
-                       f"Too many tags specified. Requested tag count - '{len(tags)}'. Maximum "
-                       f"number of tags allowed - '{MAX_TAGS}'.")
-    for name, value in tags.items():
-        if not name.strip():
-            raise ArmError(400, "InvalidTagName",
-                           "The tag name must be non-null, non-empty and non-whitespace only. "
-                           "Please provide an actual value.")
-        if len(name) > name_limit:
-            raise ArmError(400, "InvalidTagName",
-                           f"Tag key too large. Following tag name '{quote(name)}' exceeded "
-                           f"the maximum length. Maximum allowed length for tag name - "
-                           f"'{name_limit}' characters.")
-        if any(c in _RESERVED_TAG_CHARACTERS or ord(c) < 32 or ord(c) == 127 for c in name):
-            raise ArmError(400, "InvalidTagNameCharacters",
-                           f"The tag names '{quote(name)}' have reserved characters "
-                           f"'<,>,%,&,\\,?,/' or control characters.")
-        if len(value) > TAG_VALUE_LIMIT:
-            raise ArmError(400, "InvalidTagValueLength",
-                           f"Tag value too large. Following tag value '{quote(value)}' "
-                           f"exceeded the maximum length. Maximum allowed length for tag value "
-                           f"- '{TAG_VALUE_LIMIT}' characters.")
-    return dict(tags)
-
-
-# ---------------------------------------------------------------- property types
-# The storage-account properties the lab touches, checked the way ARM's deserializer
-# checks them: a wrong type or an unknown enum value is InvalidRequestContent. Other
-# properties are stored as sent (their nesting is bounded by the body parser).
-
-
-def _kind_of(value: object) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-            int: "a number", float: "a number"}.get(type(value), "null")
-
-
-def _boolean(name: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise invalid_content(f"'properties.{name}' must be true or false, not "
-                              f"{_kind_of(value)}.")
-
-
-def _one_of(*allowed: str):
-    def check(name: str, value: object) -> None:
-        if value not in allowed:
-            raise invalid_content(f"'properties.{name}' must be one of "
-                                  f"{', '.join(allowed)}; got '{quote(value)}'.")
-    return check
-
-
-def _object(name: str, value: object) -> None:
-    if not isinstance(value, dict):
-        raise invalid_content(f"'properties.{name}' must be an object, not {_kind_of(value)}.")
-
-
-def _network_acls(name: str, acls: object) -> None:
-    """``networkAcls``: bypass (text), defaultAction (Allow|Deny), ipRules
-    ([{value, action}]), virtualNetworkRules ([{id, action}]), resourceAccessRules."""
-    if not isinstance(acls, dict):
-        raise invalid_content(f"'properties.{name}' must be an object, not {_kind_of(acls)}.")
-    if acls.get("bypass") is not None and not isinstance(acls["bypass"], str):
-        raise invalid_content("'properties.networkAcls.bypass' must be a string such as "
-                              "'AzureServices' or 'Logging, Metrics'.")
-    if acls.get("defaultAction") is not None:
-        _one_of("Allow", "Deny")("networkAcls.defaultAction", acls["defaultAction"])
-    for rules, key in (("ipRules", "value"), ("virtualNetworkRules", "id"),
-                       ("resourceAccessRules", "resourceId")):
-        listed = acls.get(rules)
-        if listed is None:
-            continue
-        if not isinstance(listed, list) or not all(
-                isinstance(rule, dict) and isinstance(rule.get(key), str) for rule in listed):
-            raise invalid_content(f"'properties.networkAcls.{rules}' must be an array of "
-                                  f"objects, each with a string '{key}'.")
-
-
-PROPERTY_CHECKS = {
-    "networkAcls": _network_acls,
-    "encryption": _object,
-    "allowBlobPublicAccess": _boolean,
-    "allowSharedKeyAccess": _boolean,
-    "allowCrossTenantReplication": _boolean,
-    "defaultToOAuthAuthentication": _boolean,
-    "supportsHttpsTrafficOnly": _boolean,
-    "isHnsEnabled": _boolean,
-    "minimumTlsVersion": _one_of("TLS1_0", "TLS1_1", "TLS1_2", "TLS1_3"),
-    "accessTier": _one_of("Hot", "Cool", "Cold", "Premium"),
-    "publicNetworkAccess": _one_of("Enabled", "Disabled", "SecuredByPerimeter"),
-}
+    def grants(self) -> tuple[str, str, str]:
+        """What it grants, compared case-insensitively: (scope, role definition, principal)."""
+        return self.scope.lower(), self.role_definition_id.lower(), self.principal_id

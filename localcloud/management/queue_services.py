@@ -15,8 +15,8 @@ from starlette.responses import JSONResponse, Response
 
 from .arm import ACCOUNT_TYPE, STORAGE, account_id
 from .errors import invalid_content
+from .models import StorageAccount
 from .queues import _azurite, _data
-from .records import StorageAccount
 from .routing import ArmRoute, Call, route
 from .storage_accounts import ACCOUNT, provisioned
 

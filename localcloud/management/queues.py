@@ -13,12 +13,12 @@ from azure.core.exceptions import HttpResponseError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from . import models
+from . import rendering
 from .arm import STORAGE
 from .dataplane import AccountData
 from .errors import ArmError, invalid_content
+from .models import StorageAccount
 from .naming import check_queue
-from .records import StorageAccount
 from .routing import ArmRoute, Call, route
 from .storage_accounts import ACCOUNT, provisioned
 
@@ -65,7 +65,7 @@ async def create(call: Call) -> Response:
     check_queue(call.params["queue"])
     metadata = await _metadata(call)
     info = await _azurite(_data(call, account).put_queue, call.params["queue"], metadata)
-    return JSONResponse(models.queue(call.subscription, account, info, with_count=False))
+    return JSONResponse(rendering.queue(call.subscription, account, info, with_count=False))
 
 
 async def update(call: Call) -> Response:
@@ -77,7 +77,7 @@ async def update(call: Call) -> Response:
                           metadata)
     if info is None:
         raise queue_not_found()
-    return JSONResponse(models.queue(call.subscription, account, info))
+    return JSONResponse(rendering.queue(call.subscription, account, info))
 
 
 async def get(call: Call) -> Response:
@@ -86,7 +86,7 @@ async def get(call: Call) -> Response:
     info = await _azurite(_data(call, account).queue, call.params["queue"])
     if info is None:
         raise queue_not_found()
-    return JSONResponse(models.queue(call.subscription, account, info))
+    return JSONResponse(rendering.queue(call.subscription, account, info))
 
 
 async def delete(call: Call) -> Response:
@@ -116,7 +116,7 @@ async def list_queues(call: Call) -> Response:
             next_query = {k: v for k, v in query.items() if k != "$skipToken"}
             body["nextLink"] = call.url(call.raw_path, **next_query,
                                         **{"$skipToken": queues[-1].name})
-    body["value"] = [models.queue(call.subscription, account, q, with_count=False)
+    body["value"] = [rendering.queue(call.subscription, account, q, with_count=False)
                      for q in queues]
     return JSONResponse(body)
 

@@ -12,13 +12,13 @@ from dataclasses import replace
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from . import models
+from . import rendering, validation
 from .arm import RESOURCES, account_id, group_id, now
 from .dataplane import AccountData
 from .errors import ArmError, invalid_content, resource_group_not_found
+from .models import ResourceGroup
 from .naming import check_resource_group, normalise_region
 from .operations import accepted
-from .records import ResourceGroup
 from .routing import ArmRoute, Call, route
 
 GROUP = "/subscriptions/{subscription}/resourcegroups/{group}"
@@ -57,7 +57,7 @@ async def create_or_update(call: Call) -> Response:
     check_resource_group(name)
     body = await call.body()
     location = normalise_region(body.get("location"))
-    tags = models.check_tags(body.get("tags"))
+    tags = validation.check_tags(body.get("tags"))
     owner = managed_by(body)
     with call.store.transaction():
         current = call.store.resource_group(call.subscription, name)
@@ -71,12 +71,12 @@ async def create_or_update(call: Call) -> Response:
         else:
             group = ResourceGroup(name, location, tags, owner, now())
         call.store.put_resource_group(call.subscription, group)
-    return JSONResponse(models.resource_group(call.subscription, group),
+    return JSONResponse(rendering.resource_group(call.subscription, group),
                         status_code=200 if current is not None else 201)
 
 
 async def get(call: Call) -> Response:
-    return JSONResponse(models.resource_group(call.subscription, existing(call)))
+    return JSONResponse(rendering.resource_group(call.subscription, existing(call)))
 
 
 async def check_existence(call: Call) -> Response:
@@ -91,7 +91,7 @@ async def update(call: Call) -> Response:
     body = await call.body()
     changes: dict = {}
     if "tags" in body:
-        changes["tags"] = models.check_tags(body["tags"])
+        changes["tags"] = validation.check_tags(body["tags"])
     if managed_by(body) is not None:
         changes["managed_by"] = body["managedBy"]
     with call.store.transaction():
@@ -99,7 +99,7 @@ async def update(call: Call) -> Response:
         not_deleting(group)
         group = replace(group, **changes)
         call.store.put_resource_group(call.subscription, group)
-    return JSONResponse(models.resource_group(call.subscription, group))
+    return JSONResponse(rendering.resource_group(call.subscription, group))
 
 
 async def list_groups(call: Call) -> Response:
@@ -120,7 +120,7 @@ async def list_groups(call: Call) -> Response:
             raise ArmError(400, "InvalidTopInQueryString",
                            f"The $top '{query['$top']}' is not a positive number.")
         groups = groups[: int(query["$top"])]
-    return JSONResponse({"value": [models.resource_group(call.subscription, g) for g in groups]})
+    return JSONResponse({"value": [rendering.resource_group(call.subscription, g) for g in groups]})
 
 
 async def delete(call: Call) -> Response:

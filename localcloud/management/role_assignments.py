@@ -36,8 +36,8 @@ from starlette.responses import JSONResponse, Response
 from . import role_definitions
 from .arm import AUTHORIZATION, now
 from .errors import ArmError, invalid_content, no_route
+from .models import RoleAssignment
 from .naming import is_guid
-from .records import RoleAssignment
 from .routing import ArmRoute, Call, route
 from .scopes import Scope, scope_of
 

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..cloud import Cloud
-from . import bodies
+from . import request_bodies
 from .errors import ArmError
 from .naming import check_subscription
 from .operations import Operations
@@ -158,17 +158,17 @@ class Call:
     async def raw_body(self) -> bytes:
         """The bytes sent (read once), or ARM's 413 past 4 MiB."""
         if self._raw is None:
-            self._raw = await bodies.read(self.request)
+            self._raw = await request_bodies.read(self.request)
         return self._raw
 
     async def body(self) -> dict:
-        """The JSON object sent, or ARM's InvalidRequestContent (see :mod:`.bodies`)."""
-        return bodies.parse_object(await self.raw_body())
+        """The JSON object sent, or ARM's InvalidRequestContent (see :mod:`.request_bodies`)."""
+        return request_bodies.parse_object(await self.raw_body())
 
     async def optional_body(self) -> dict:
         """Like :meth:`body`, but no body at all is an empty object."""
         raw = await self.raw_body()
-        return bodies.parse_object(raw) if raw.strip() else {}
+        return request_bodies.parse_object(raw) if raw.strip() else {}
 
     @property
     def raw_path(self) -> str:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from . import models, redundancy
+from . import redundancy, rendering, validation
 from .arm import STORAGE, account_id, new_account_key, now
 from .dataplane import AccountData
 from .errors import (
@@ -22,9 +22,9 @@ from .errors import (
     quote,
     resource_group_not_found,
 )
+from .models import ResourceGroup, StorageAccount
 from .naming import account_name_problem, check_account, normalise_region
 from .operations import accepted
-from .records import ResourceGroup, StorageAccount
 from .resource_groups import not_deleting
 from .routing import ArmRoute, Call, route
 
@@ -68,7 +68,7 @@ def _target(call: Call) -> str:
 
 
 def body_of(call: Call, account: StorageAccount) -> dict:
-    return models.storage_account(call.cloud, call.subscription, account)
+    return rendering.storage_account(call.cloud, call.subscription, account)
 
 
 async def check_name_availability(call: Call) -> Response:
@@ -111,11 +111,11 @@ async def create(call: Call) -> Response:
     not_deleting(group)
     body = await call.body()
     location = normalise_region(body.get("location"), "resource type 'storageAccounts'")
-    sku = models.sku_name(body.get("sku"))
-    kind = models.check_kind(body.get("kind"))
+    sku = validation.sku_name(body.get("sku"))
+    kind = validation.check_kind(body.get("kind"))
     redundancy.check(sku, kind, location)
-    tags = models.check_tags(body.get("tags"), models.STORAGE_TAG_NAME_LIMIT)
-    properties = models.writable(body.get("properties"))
+    tags = validation.check_tags(body.get("tags"), validation.STORAGE_TAG_NAME_LIMIT)
+    properties = validation.writable(body.get("properties"))
     async with call.services.lock(_target(call)):  # not while a delete of it runs
         current = _taken(call, name)
         if current is not None and current.provisioning_state == "Creating":
@@ -130,7 +130,7 @@ async def create(call: Call) -> Response:
                                f"'{location}'. Please select a new resource name.")
             with call.store.transaction():
                 account = replace(current, sku=sku, kind=kind,
-                                  properties=models.merge(current.properties, properties),
+                                  properties=validation.merge(current.properties, properties),
                                   tags=current.tags if tags is None else tags)
                 call.store.put_account(call.subscription, account)
             return JSONResponse(body_of(call, account))
@@ -139,7 +139,7 @@ async def create(call: Call) -> Response:
         account = StorageAccount(
             name, group.name, {"key1": new_account_key(), "key2": new_account_key()},
             location=location, sku=sku, kind=kind, tags=tags or {},
-            properties=models.merge(models.default_properties(kind), properties),
+            properties=validation.merge(validation.default_properties(kind), properties),
             key_creation_time={"key1": created, "key2": created}, creation_time=created,
             provisioning_state="Creating")
         with call.store.transaction():
@@ -159,7 +159,7 @@ async def create(call: Call) -> Response:
                 done = replace(stored or account, provisioning_state="Succeeded")
                 if stored is not None:
                     call.store.put_account(subscription, done)
-            return models.storage_account(call.cloud, subscription, done)
+            return rendering.storage_account(call.cloud, subscription, done)
 
         operation = call.services.operations.start(work, _target(call))
         return accepted(call.url(
@@ -194,17 +194,18 @@ async def update(call: Call) -> Response:
     body = await call.body()
     changes: dict = {}
     if body.get("sku") is not None:
-        changes["sku"] = models.sku_name(body["sku"])
+        changes["sku"] = validation.sku_name(body["sku"])
     if body.get("kind") is not None:
-        changes["kind"] = models.check_kind(body["kind"])
+        changes["kind"] = validation.check_kind(body["kind"])
     if "tags" in body:
-        changes["tags"] = models.check_tags(body["tags"], models.STORAGE_TAG_NAME_LIMIT) or {}
-    properties = models.writable(body.get("properties"))
+        changes["tags"] = validation.check_tags(body["tags"],
+                                                validation.STORAGE_TAG_NAME_LIMIT) or {}
+    properties = validation.writable(body.get("properties"))
     async with call.services.lock(_target(call)):
         with call.store.transaction():
             account = existing(call)  # read again: a delete may have won the race
             account = replace(account, **changes,
-                              properties=models.merge(account.properties, properties))
+                              properties=validation.merge(account.properties, properties))
             redundancy.check(account.sku, account.kind, account.location)
             call.store.put_account(call.subscription, account)
     return JSONResponse(body_of(call, account))
@@ -235,7 +236,7 @@ async def list_keys(call: Call) -> Response:
         raise ArmError(400, "InvalidValuesForRequestParameters",
                        f"Values for request parameters are invalid: $expand '{expand}' (only "
                        f"'kerb' is supported).")
-    return JSONResponse(models.account_keys(existing(call)))
+    return JSONResponse(rendering.account_keys(existing(call)))
 
 
 async def regenerate_key(call: Call) -> Response:
@@ -256,7 +257,7 @@ async def regenerate_key(call: Call) -> Response:
                               key_creation_time={**account.key_creation_time, key_name: now()})
             call.store.put_account(call.subscription, account)
         await run_in_threadpool(call.services.sync_accounts)
-    return JSONResponse(models.account_keys(account))
+    return JSONResponse(rendering.account_keys(account))
 
 
 ROUTES: list[ArmRoute] = [

@@ -11,7 +11,7 @@ Every change happens in a transaction, which locks, changes and saves in one pla
         store.put_resource_group(subscription, replace(group, tags={"env": "lab"}))
 
 A transaction that raises leaves the store as it was (nothing is saved). Records are
-immutable (:mod:`.records`) and every read takes the lock, so a reader sees each record
+immutable (:mod:`.models`) and every read takes the lock, so a reader sees each record
 whole, before or after a change, never halfway. Transactions are synchronous: never
 ``await`` inside one (the event loop's other requests would run inside it).
 
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .records import SUCCEEDED, ResourceGroup, RoleAssignment, StorageAccount
+from .models import SUCCEEDED, ResourceGroup, RoleAssignment, StorageAccount
 
 VERSION = 1
 _SECTIONS = ("resourceGroups", "storageAccounts", "roleAssignments")

@@ -11,7 +11,7 @@ from dataclasses import FrozenInstanceError, replace
 
 import pytest
 
-from localcloud.management.records import ResourceGroup, RoleAssignment, StorageAccount
+from localcloud.management.models import ResourceGroup, RoleAssignment, StorageAccount
 from localcloud.management.store import ManagementStore, StoreError, load_store
 
 SUB = "00000000-0000-4000-8000-000000000001"
