@@ -12,17 +12,16 @@ import atexit
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from ..errors import LabError
 from ..paths import state_dir
-from ..ports import free_port
+from ..ports import HOST, free_port
 from ..redact import redact
+from ..waits import WaitTimeout, wait_for
 from .access import TOKEN_VARIABLE, new_token, token_path
-from .server import HOST
 
 
 class BackgroundService:
@@ -69,23 +68,27 @@ class BackgroundService:
         return self
 
     def _wait_until_healthy(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        last = "no answer yet"
-        while time.monotonic() < deadline:
+        last = ["no answer yet"]
+
+        def healthy() -> bool:
             if self.process.poll() is not None:
                 raise LabError(f"The queue API exited (code {self.process.returncode}) before "
                                f"it was ready. Its log ends with:\n{self.log_tail()}")
             try:
                 answer = httpx.get(f"{self.url}/healthz", headers=self.headers, timeout=5.0)
-                if answer.status_code == 200:
-                    return
-                last = f"/healthz answered {answer.status_code}: {answer.text[:200]}"
             except httpx.TransportError as exc:
-                last = type(exc).__name__
-            time.sleep(0.1)
-        self.stop()
-        raise LabError(f"The queue API did not become ready within {timeout:.0f} s ({last}). "
-                       f"Its log ends with:\n{self.log_tail()}")
+                last[0] = type(exc).__name__
+                return False
+            last[0] = f"/healthz answered {answer.status_code}: {answer.text[:200]}"
+            return answer.status_code == 200
+
+        try:
+            wait_for(healthy, what="the queue API to answer /healthz", timeout=timeout,
+                     interval=0.1)
+        except WaitTimeout:
+            self.stop()
+            raise LabError(f"The queue API did not become ready within {timeout:.0f} s "
+                           f"({last[0]}). Its log ends with:\n{self.log_tail()}") from None
 
     def log_tail(self, lines: int = 15) -> str:
         try:
@@ -129,12 +132,13 @@ def start_service(lab, queue_name: str | None = None, *, port: int | None = None
     """Start the queue API on ``lab``'s storage account in the background (for ``queue_name``,
     default ``lab.queue_name``); return once it answers. A port that turns out to be taken
     (another program was quicker) is retried on a new one."""
-    for attempt in range(3):
+    attempt = 1
+    while True:
         service = BackgroundService(queue_name or lab.queue_name, port=port,
                                     state=lab.config.state_dir, access_log=access_log)
         try:
             return service.start(timeout)
         except LabError:
-            if port is not None or attempt == 2 or "already in use" not in service.log_tail():
+            if port is not None or attempt == 3 or "already in use" not in service.log_tail():
                 raise
-    raise AssertionError("unreachable")
+        attempt += 1

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 
 from ..errors import ConfigError
+from ..ports import HOST, port_is_free  # loopback only: a lab service, not an internet-facing one
 from .access import TOKEN_VARIABLE, new_token, remove_token, write_token
 from .settings import default_port, default_queue_name, valid_queue_name
-
-HOST = "127.0.0.1"  # loopback only: this is a lab service, not an internet-facing one
 
 
 def log_config(level: str = "info") -> dict:
@@ -33,14 +31,9 @@ def log_config(level: str = "info") -> dict:
 
 
 def check_port_free(port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            raise ConfigError(
-                f"Port {port} on {HOST} is already in use: choose another with --port "
-                f"(or LAB_API_PORT)."
-            ) from None
+    if not port_is_free(port):
+        raise ConfigError(f"Port {port} on {HOST} is already in use: choose another with "
+                          f"--port (or LAB_API_PORT).")
 
 
 def serve(*, port: int | None = None, queue: str | None = None, access_log: bool = True) -> int:
