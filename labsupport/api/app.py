@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from . import errors
 from .access import BearerToken
 from .routes import build_router
-from .settings import QueueSettings
+from .settings import QueueClientSettings
 
 log = logging.getLogger("labsupport.api")
 
@@ -67,7 +67,7 @@ async def ensure_queue(queue: QueueClient) -> None:
                     type(exc).__name__)
 
 
-def create_app(settings: QueueSettings, *, message_model: type[BaseModel] | None = None,
+def create_app(settings: QueueClientSettings, *, message_model: type[BaseModel] | None = None,
                create_queue: bool = True, access_token: str | None = None) -> FastAPI:
     """The queue API for ``settings``; ``message_model`` types what ``POST`` accepts.
 

@@ -78,9 +78,9 @@ class Step:
 def openapi_document() -> dict:
     """The app's OpenAPI, built without connecting to anything."""
     from .app import create_app
-    from .settings import QueueSettings
+    from .settings import QueueClientSettings
 
-    settings = QueueSettings(account_url="https://127.0.0.1/unused", queue_name="queue-api",
+    settings = QueueClientSettings(account_url="https://127.0.0.1/unused", queue_name="queue-api",
                              credential=None)
     return create_app(settings).openapi()
 

@@ -126,7 +126,7 @@ class UpdatedMessage(BaseModel):
     next_visible_on: datetime
 
 
-class QueueInfo(BaseModel):
+class QueueSummary(BaseModel):
     name: str
     approximate_message_count: int = Field(
         description="Approximate: includes leased and delayed messages; may lag on Azure."

@@ -38,7 +38,7 @@ from .models import (
     MessageId,
     PeekedMessage,
     PopReceipt,
-    QueueInfo,
+    QueueSummary,
     ReceivedMessage,
     SentMessage,
     TimeToLive,
@@ -127,10 +127,10 @@ async def healthz(queue: Queue) -> Health:
     return Health(status="ok", queue=queue.queue_name)
 
 
-async def get_queue(queue: Queue) -> QueueInfo:
+async def get_queue(queue: Queue) -> QueueSummary:
     """The queue's name, approximate message count and metadata."""
     properties = await queue.get_queue_properties()
-    return QueueInfo(name=queue.queue_name,
+    return QueueSummary(name=queue.queue_name,
                      approximate_message_count=properties.approximate_message_count or 0,
                      metadata=properties.metadata or {})
 
@@ -291,7 +291,7 @@ def build_router(message_model: type[BaseModel] | None = None) -> APIRouter:
         response_model=Health,
         responses={503: {"model": ErrorBody, "description": "The queue cannot be used right now."}})
     add("/queue", get_queue, methods=["GET"], tags=["queue"], operation_id="get_queue",
-        response_model=QueueInfo, responses=_errors(404, 503))
+        response_model=QueueSummary, responses=_errors(404, 503))
     add("/queue/messages", send_message_as(message_model) if message_model else send_message,
         methods=["POST"], tags=["messages"], operation_id="send_message",
         status_code=status.HTTP_201_CREATED, response_model=SentMessage,

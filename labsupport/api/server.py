@@ -42,7 +42,7 @@ def serve(*, port: int | None = None, queue: str | None = None, access_log: bool
 
     from ..lab import connect
     from .app import create_app
-    from .settings import QueueSettings
+    from .settings import QueueClientSettings
 
     port = default_port() if port is None else port
     queue = valid_queue_name(queue) if queue else default_queue_name()
@@ -52,7 +52,7 @@ def serve(*, port: int | None = None, queue: str | None = None, access_log: bool
     token = os.environ.pop(TOKEN_VARIABLE, "") or new_token()
     state = lab.config.state_dir
     path = write_token(state, port, token)
-    app = create_app(QueueSettings.from_lab(lab, queue), access_token=token)
+    app = create_app(QueueClientSettings.from_lab(lab, queue), access_token=token)
     print(f"queue API for queue {queue} on http://{HOST}:{port} "
           f"(OpenAPI docs: http://{HOST}:{port}/docs) · Ctrl+C stops it\n"
           f"it answers only clients that send its bearer token, kept in {path} "

@@ -48,7 +48,7 @@ def default_port(environ: dict[str, str] | None = None) -> int:
 
 
 @dataclass(frozen=True)
-class QueueSettings:
+class QueueClientSettings:
     """What the app needs to build its one ``QueueClient``. Holds a credential: never print.
 
     ``credential`` None means Microsoft Entra ID: the app signs in with the ``aio``
@@ -80,7 +80,7 @@ class QueueSettings:
         }
 
     @classmethod
-    def from_lab(cls, lab, queue_name: str | None = None, **options) -> QueueSettings:
+    def from_lab(cls, lab, queue_name: str | None = None, **options) -> QueueClientSettings:
         """The lab's storage account (either backend) and ``queue_name`` (default:
         ``LAB_API_QUEUE`` or ``queue-api``)."""
         return cls(account_url=lab.account_url, queue_name=queue_name or default_queue_name(),

@@ -34,7 +34,7 @@ def _key(content) -> str:
 
 
 @dataclass
-class Step:
+class ConsumerStep:
     """One thing the consumer did: a request it sent (with its answer) or a processed item."""
 
     seq: int
@@ -77,8 +77,8 @@ class ConsumerLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._seq = itertools.count()
-        self._steps: list[Step] = []
-        self._pending: dict[int, Step] = {}
+        self._steps: list[ConsumerStep] = []
+        self._pending: dict[int, ConsumerStep] = {}
         self.received: dict[str, str] = {}   # message id -> content key, from receive answers
         self.processed = Processed(self._note_processed)
 
@@ -91,7 +91,7 @@ class ConsumerLog:
         path = request.url.path
         one = _ONE_MESSAGE.match(path)
         with self._lock:
-            step = Step(next(self._seq), "request", request.method,
+            step = ConsumerStep(next(self._seq), "request", request.method,
                         "/queue/messages/{message_id}" if one else path,
                         one.group(1) if one else None)
             self._steps.append(step)
@@ -114,10 +114,10 @@ class ConsumerLog:
 
     def _note_processed(self, items) -> None:
         with self._lock:
-            self._steps.extend(Step(next(self._seq), "processed", content=_key(item))
+            self._steps.extend(ConsumerStep(next(self._seq), "processed", content=_key(item))
                                for item in items)
 
-    def steps(self) -> list[Step]:
+    def steps(self) -> list[ConsumerStep]:
         with self._lock:
             return sorted(self._steps, key=lambda step: step.seq)
 

@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from labsupport.api import QueueSettings, create_app
+from labsupport.api import QueueClientSettings, create_app
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def queue_name(lab):
 
 @pytest.fixture
 def settings(lab, queue_name):
-    return QueueSettings.from_lab(lab, queue_name)
+    return QueueClientSettings.from_lab(lab, queue_name)
 
 
 @pytest.fixture

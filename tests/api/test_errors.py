@@ -15,7 +15,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from labsupport.api import QueueSettings, create_app, routes
+from labsupport.api import QueueClientSettings, create_app, routes
 from labsupport.api.app import ensure_queue
 from labsupport.api.errors import from_storage
 from labsupport.ports import free_port
@@ -211,7 +211,7 @@ def test_a_queue_deleted_under_the_service_is_404_queue_not_found(client, sync_q
 
 def test_an_unreachable_storage_service_is_503_with_retry_after(lab):
     """Nothing listens on the port: the service still starts, and answers 503."""
-    settings = QueueSettings(account_url=f"https://127.0.0.1:{free_port()}/{lab.account_name}",
+    settings = QueueClientSettings(account_url=f"https://127.0.0.1:{free_port()}/{lab.account_name}",
                              queue_name="unreachable", retry_total=0)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         answer = client.get("/queue")
@@ -223,7 +223,7 @@ def test_an_unreachable_storage_service_is_503_with_retry_after(lab):
 
 def test_a_wrong_account_key_is_502_storage_auth_failed(lab, queue_name):
     wrong = AzureNamedKeyCredential(lab.account_name, base64.b64encode(b"0" * 64).decode())
-    settings = QueueSettings(account_url=lab.account_url, queue_name=queue_name,
+    settings = QueueClientSettings(account_url=lab.account_url, queue_name=queue_name,
                              credential=wrong, retry_total=0)
     with TestClient(create_app(settings, create_queue=False),
                     raise_server_exceptions=False) as client:

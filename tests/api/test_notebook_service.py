@@ -24,7 +24,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.queue import QueueServiceClient
 
-from labsupport.api import QueueSettings, create_app
+from labsupport.api import QueueClientSettings, create_app
 from labsupport.api.errors import from_storage
 
 with warnings.catch_warnings():
@@ -70,7 +70,7 @@ def apps(lab):
     service = notebook_service()
     builders = {
         "notebook": lambda: service["build_app"](lab.account_url, names["notebook"]),
-        "api": lambda: create_app(QueueSettings.from_lab(lab, names["api"])),
+        "api": lambda: create_app(QueueClientSettings.from_lab(lab, names["api"])),
     }
     with contextlib.ExitStack() as stack:
         clients = {kind: stack.enter_context(TestClient(build(), raise_server_exceptions=False))

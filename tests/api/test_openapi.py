@@ -67,13 +67,13 @@ def test_the_document_is_the_pinned_one_byte_for_byte(document):
 def test_a_typed_message_model_is_what_a_send_takes():
     from pydantic import BaseModel
 
-    from labsupport.api import QueueSettings, create_app
+    from labsupport.api import QueueClientSettings, create_app
 
     class Order(BaseModel):
         order: int
         item: str
 
-    settings = QueueSettings(account_url="https://127.0.0.1/unused", queue_name="queue-api")
+    settings = QueueClientSettings(account_url="https://127.0.0.1/unused", queue_name="queue-api")
     typed = create_app(settings, message_model=Order).openapi()
     body = typed["paths"]["/queue/messages"]["post"]["requestBody"]
     assert body == {"required": True, "content": {"application/json": {"schema": {

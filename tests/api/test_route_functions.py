@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from labsupport.api import QueueSettings, create_app, routes
+from labsupport.api import QueueClientSettings, create_app, routes
 from labsupport.api.routes import build_router
 
 from .conftest import TestClient
@@ -15,7 +15,7 @@ from .conftest import TestClient
 ROUTES = {routes.healthz, routes.get_queue, routes.send_message, routes.peek_messages,
           routes.receive_messages, routes.pop_message, routes.update_message,
           routes.delete_message, routes.clear_messages}
-SETTINGS = QueueSettings(account_url="https://127.0.0.1/unused", queue_name="queue-api")
+SETTINGS = QueueClientSettings(account_url="https://127.0.0.1/unused", queue_name="queue-api")
 
 
 def test_every_route_is_a_module_level_function():

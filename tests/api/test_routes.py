@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labsupport.trace import RequestCounter
+from labsupport.wire import RequestCounter
 
 
 def send(client, content, **params):

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from labsupport.api import QueueSettings, create_app
+from labsupport.api import QueueClientSettings, create_app
 from labsupport.api.routes import HEALTH_TIMEOUT
 from labsupport.ports import free_port
 
@@ -77,7 +77,7 @@ def stand_in(request):
 
 def app_on(url: str, lab) -> TestClient:
     # A SAS, not a token: the stand-ins speak plain HTTP, where bearer tokens are refused.
-    settings = QueueSettings(account_url=f"{url}/{lab.account_name}", queue_name="bounded",
+    settings = QueueClientSettings(account_url=f"{url}/{lab.account_name}", queue_name="bounded",
                              credential=STAND_IN_SAS)
     return TestClient(create_app(settings, create_queue=False), raise_server_exceptions=False)
 

@@ -16,7 +16,7 @@ import pytest
 from azure.identity.aio import DefaultAzureCredential
 from azure.storage.queue import AccountSasPermissions, ResourceTypes, generate_account_sas
 
-from labsupport.api import QueueSettings, create_app
+from labsupport.api import QueueClientSettings, create_app
 
 from .conftest import TestClient
 from .test_errors import assert_error, leased
@@ -43,7 +43,7 @@ def token_client(request, lab, queue_name):
     else:
         credential = DefaultAzureCredential()  # the local cloud's identity endpoint
         close = credential.close
-    with TestClient(create_app(QueueSettings(lab.account_url, queue_name, credential)),
+    with TestClient(create_app(QueueClientSettings(lab.account_url, queue_name, credential)),
                     raise_server_exceptions=False) as client:
         yield client
     if close:
