@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .course import LESSONS
 from .errors import ConfigError
+from .lessons import LESSONS
 from .redact import redact
 
 FILE_NAME = "progress.jsonl"

@@ -15,8 +15,6 @@ disappears on a lease bar.
 
 from __future__ import annotations
 
-import base64
-import io
 from dataclasses import dataclass
 
 from matplotlib.figure import Figure
@@ -24,9 +22,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, NullFormatter
 
+from .png import DPI, png_bytes, show_png
 from .trace import Tracer
 
-#: Lease bars, one colour per actor (drawn pale). Disjoint from :data:`MARKER_COLOURS`.
+#: LeaseBar bars, one colour per actor (drawn pale). Disjoint from :data:`MARKER_COLOURS`.
 ACTOR_COLOURS = ["tab:blue", "tab:orange", "tab:cyan", "tab:olive", "tab:pink", "tab:brown"]
 
 #: Colours of event markers: never an actor's colour.
@@ -47,7 +46,6 @@ MARKERS = {
     "continues": (">", MARKER_COLOURS["time"], "runs on after the last event"),
 }
 
-DPI = 90                 # the figure's resolution, also used by png_bytes
 MARKER_SIZE = 8          # points
 MIN_GAP = 16.0           # pixels between two moments of one message (a marker is ~10 px)
 EDGE = 14.0              # pixels of air left and right of the moments
@@ -59,7 +57,7 @@ STRETCH_LABEL = "time stretched (real length above)"
 
 
 @dataclass
-class Lease:
+class LeaseBar:
     """A stretch of time during which ``actor`` held ``message`` invisible to others."""
 
     message: str
@@ -83,16 +81,16 @@ def _expiries(frame) -> dict[str, float]:
             and e.expires_at < deleted.get(e.message, float("inf"))}
 
 
-def leases(frame) -> list[Lease]:
+def leases(frame) -> list[LeaseBar]:
     """The leases in a tracer's frame, extended by updates and cut short by deletes."""
-    found: list[Lease] = []
-    current: dict[str, Lease] = {}
+    found: list[LeaseBar] = []
+    current: dict[str, LeaseBar] = {}
     for e in _rows(frame):
         if e.outcome != "ok":
             continue
         lease = current.get(e.message)
         if e.operation == "receive":
-            current[e.message] = Lease(e.message, e.actor, e.t, e.visible_at, "ran out")
+            current[e.message] = LeaseBar(e.message, e.actor, e.t, e.visible_at, "ran out")
             found.append(current[e.message])
         elif lease and e.operation == "update":
             lease.end = e.visible_at
@@ -104,7 +102,7 @@ def leases(frame) -> list[Lease]:
     return found
 
 
-def cut_at_expiry(found: list[Lease], expiries: dict[str, float]) -> list[Lease]:
+def cut_at_expiry(found: list[LeaseBar], expiries: dict[str, float]) -> list[LeaseBar]:
     """End each lease no later than its message's expiry (``message -> seconds``).
 
     A lease does not keep a message past its time to live: the service deletes it at its
@@ -238,7 +236,7 @@ class _Scene:
     labels: list[str]
     colour: dict[str, str]              # leasing actor -> bar colour
     events: list
-    leases: list[Lease]
+    leases: list[LeaseBar]
     expiries: dict[str, float]          # message -> when its time to live ran out
     delays: list[tuple[str, float, float]]  # message, sent, visible from
     horizon: float
@@ -416,26 +414,6 @@ def _label_stretches(ax, axis: TimeAxis, stretches) -> None:
         middle = axis.inverse((axis.forward(t0) + axis.forward(t1)) / 2)
         ax.text(float(middle), 1.0, _duration(t1 - t0), transform=on_top, ha="center",
                 va="bottom", fontsize=7, color=MARKER_COLOURS["time"])
-
-
-def png_bytes(figure: Figure) -> bytes:
-    """Render a Figure to PNG bytes."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-    return buffer.getvalue()
-
-
-def show_png(data: bytes) -> bool:
-    """Display PNG bytes in a notebook as an image only (no text/plain); False outside one."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:  # pragma: no cover - IPython is installed with JupyterLab
-        return False
-    if get_ipython() is None:
-        return False
-    display({"image/png": base64.b64encode(data).decode("ascii")}, raw=True)
-    return True
 
 
 def timeline(tracer: Tracer, title: str | None = None, *, story: bool = True) -> None:

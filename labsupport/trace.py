@@ -346,5 +346,5 @@ def _step(event: Event) -> str:
     return f"{op} ({who})"
 
 
-__all__ = ["Event", "RequestCounter", "Tracer", "describe_error", "describe_failure",
+__all__ = ["Event", "Tracer", "describe_error", "describe_failure",
            "traced_client"]

@@ -1,4 +1,4 @@
-"""A lesson's header says the time that the README's contents table (from course.py) and
+"""A lesson's header says the time that the README's contents table (from lessons.py) and
 the instructor guide (docs/CLASSROOM.md) say."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labsupport.course import LESSONS
+from labsupport.lessons import LESSONS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from labsupport.course import LESSONS
+from labsupport.lessons import LESSONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +23,7 @@ def test_navigation_and_contents_are_up_to_date():
 def test_every_notebook_is_in_the_learning_path():
     listed = {lesson.file for lesson in LESSONS}
     present = {p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
-    assert present <= listed, f"add to labsupport/course.py: {sorted(present - listed)}"
+    assert present <= listed, f"add to labsupport/lessons.py: {sorted(present - listed)}"
 
 
 def test_each_notebook_starts_and_ends_with_its_nav_line():

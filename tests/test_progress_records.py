@@ -19,7 +19,7 @@ from labsupport import records
 from labsupport.__main__ import main
 from labsupport.checks.auth import check_worker_sas
 from labsupport.checks.delivery import check_resequencer
-from labsupport.course import LESSONS
+from labsupport.lessons import LESSONS
 from labsupport.errors import ConfigError
 from labsupport.paths import project_root
 from labsupport.redact import looks_secret

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from labsupport import quiz
-from labsupport.course import LESSONS
+from labsupport.lessons import LESSONS
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIZ_LESSONS = [f"{n:02d}" for n in range(1, 12)]

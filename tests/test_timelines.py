@@ -14,14 +14,13 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from labsupport import plots
-from labsupport.plots import (
+from labsupport import png, timelines
+from labsupport.png import png_bytes, show_png
+from labsupport.timelines import (
     ACTOR_COLOURS,
     MARKERS,
     TimeAxis,
     leases,
-    png_bytes,
-    show_png,
     timeline,
     timeline_figure,
 )
@@ -103,7 +102,7 @@ def test_in_a_notebook_the_image_is_displayed_as_bare_png(monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.get_ipython", lambda: object())
     monkeypatch.setattr("IPython.display.display", lambda data, raw: shown.append((data, raw)))
-    assert plots.show_png(b"\x89PNG") is True
+    assert png.show_png(b"\x89PNG") is True
     assert shown == [({"image/png": "iVBORw=="}, True)]
 
 
@@ -175,7 +174,7 @@ def test_every_marker_of_a_message_stands_apart_and_inside_the_axes():
 
 def test_stretched_time_is_shaded_and_labelled_with_its_real_length():
     ax, _ = drawn(timeline_figure(burst()))
-    shade = to_rgb(plots.STRETCH_SHADE)
+    shade = to_rgb(timelines.STRETCH_SHADE)
     shaded = [p for p in ax.patches if to_rgb(p.get_facecolor()) == shade]
     edges = [x for p in shaded for x in (p.get_x(), p.get_x() + p.get_width())]
     assert edges == pytest.approx([0.0, 0.005, 2.005, 2.009])  # send–receive, ran out–delete
@@ -340,6 +339,6 @@ def test_leases_from_the_frame_still_say_what_the_consumer_asked_for():
     found = {(lease.message, lease.end, lease.ended)
              for lease in leases(expired_while_leased().frame())}
     assert ("report", 10.1, "ran out") in found
-    cut = plots.cut_at_expiry(leases(expired_while_leased().frame()), {"report": 2.0})
+    cut = timelines.cut_at_expiry(leases(expired_while_leased().frame()), {"report": 2.0})
     assert [(lease.message, lease.end, lease.ended) for lease in cut
             if lease.message == "report"] == [("report", 2.0, "expired")]

@@ -18,7 +18,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from labsupport.course import LESSONS  # noqa: E402
+from labsupport.lessons import LESSONS  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"

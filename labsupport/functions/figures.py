@@ -22,9 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..plots import png_bytes, show_png
+from ..png import DPI, png_bytes, show_png
 
-DPI = 90
 RUNNING = "tab:orange"      # bars and the running count: invocations in progress
 EMPTY, FOUND = "lightgrey", "tab:blue"
 

@@ -256,7 +256,7 @@ def rate_figure(results: Results, title: str | None = None):
 
 def plot(results: Results, title: str | None = None) -> None:
     """Show :func:`rate_figure` in a notebook as an image only (no text to compare)."""
-    from ..plots import png_bytes, show_png
+    from ..png import png_bytes, show_png
 
     show_png(png_bytes(rate_figure(results, title)))
 

@@ -10,7 +10,7 @@ import pytest
 from azure.storage.queue import QueueClient
 
 from labsupport.checks.messages import check_receive_batch
-from labsupport.trace import RequestCounter
+from labsupport.wire import RequestCounter
 
 
 @pytest.fixture

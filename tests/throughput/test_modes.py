@@ -21,7 +21,7 @@ from labsupport.throughput.modes import (
     send_all,
     send_one_at_a_time,
 )
-from labsupport.trace import RequestCounter
+from labsupport.wire import RequestCounter
 
 
 @pytest.fixture
