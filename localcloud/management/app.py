@@ -35,7 +35,14 @@ from . import (
     storage_accounts,
     subscriptions,
 )
-from .errors import ArmError, no_route
+from .errors import (
+    ArmError,
+    AuthenticationFailed,
+    InternalServerError,
+    InvalidAuthenticationToken,
+    RequestContentTooLarge,
+    no_route,
+)
 from .routing import ArmRouter, Services
 from .store import ManagementStore
 
@@ -72,15 +79,13 @@ def _authenticate(request: Request) -> None:
     cloud: Cloud = request.app.state.cloud
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise ArmError(401, "AuthenticationFailed",
-                       "Authentication failed. The 'Authorization' header is missing.",
-                       {"WWW-Authenticate": CHALLENGE})
+        raise AuthenticationFailed("Authentication failed. The 'Authorization' header is missing.",
+                                   {"WWW-Authenticate": CHALLENGE})
     try:
         request.state.claims = cloud.tokens.verify(token, ARM_AUDIENCES)
     except TokenError as exc:
-        raise ArmError(401, "InvalidAuthenticationToken",
-                       f"The access token is invalid: {exc}.",
-                       {"WWW-Authenticate": CHALLENGE}) from None
+        raise InvalidAuthenticationToken(f"The access token is invalid: {exc}.",
+                                         {"WWW-Authenticate": CHALLENGE}) from None
 
 
 async def arm(request: Request) -> Response:
@@ -97,7 +102,7 @@ async def _arm_guard(request: Request, call_next) -> Response:
     try:
         if request_bodies.declared_too_large(request):
             await request_bodies.drain(request)
-            raise request_bodies.too_large()
+            raise RequestContentTooLarge()
         if _is_arm(request.url.path):
             _authenticate(request)
         response = await call_next(request)
@@ -105,9 +110,9 @@ async def _arm_guard(request: Request, call_next) -> Response:
         response = exc.response(head=request.method == "HEAD")
     except Exception:
         log.exception("internal error on %s %s", request.method, request.url.path)
-        response = ArmError(500, "InternalServerError",
-                            "The local management plane failed on this request. See its log "
-                            "(logs/localcloud.log in the state folder).").response()
+        response = InternalServerError(
+            "The local management plane failed on this request. See its log "
+            "(logs/localcloud.log in the state folder).").response()
     if _is_arm(request.url.path):
         client_request = request.headers.get("x-ms-client-request-id")
         response.headers["x-ms-request-id"] = str(uuid.uuid4())

@@ -12,7 +12,17 @@ from __future__ import annotations
 
 import re
 
-from .errors import ArmError, quote
+from .errors import (
+    AccountNameInvalid,
+    InvalidResourceGroup,
+    InvalidResourceName,
+    InvalidSubscriptionId,
+    LocationNotAvailableForResourceGroup,
+    LocationNotAvailableForResourceType,
+    LocationRequired,
+    OutOfRangeInput,
+    quote,
+)
 
 _GROUP_CHAR = re.compile(r"[-\w._()]")
 _ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
@@ -31,30 +41,30 @@ def is_guid(value: object) -> bool:
 
 def check_subscription(subscription: str) -> None:
     if not is_guid(subscription):
-        raise ArmError(400, "InvalidSubscriptionId",
-                       f"The provided subscription identifier '{subscription}' is malformed "
-                       f"or invalid.")
+        raise InvalidSubscriptionId(
+            f"The provided subscription identifier '{subscription}' is malformed "
+            f"or invalid.")
 
 
 def check_resource_group(name: str) -> None:
     """1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'."""
     bad = "".join(dict.fromkeys(c for c in name if not _GROUP_CHAR.match(c)))
     if bad:
-        raise ArmError(400, "InvalidResourceGroup",
-                       f"The provided resource group name '{name}' has these invalid "
-                       f"characters: '{bad}'. The name can only be a letter, digit, '-', '.', "
-                       f"'(', ')' or '_'. For more details, visit "
-                       f"https://aka.ms/ResourceGroupNamingRestrictions.")
+        raise InvalidResourceGroup(
+            f"The provided resource group name '{name}' has these invalid "
+            f"characters: '{bad}'. The name can only be a letter, digit, '-', '.', "
+            f"'(', ')' or '_'. For more details, visit "
+            f"https://aka.ms/ResourceGroupNamingRestrictions.")
     if not 1 <= len(name) <= 90:
-        raise ArmError(400, "InvalidResourceGroup",
-                       f"The provided resource group name '{name}' is {len(name)} characters "
-                       f"long; it must be 1 to 90 characters. For more details, visit "
-                       f"https://aka.ms/ResourceGroupNamingRestrictions.")
+        raise InvalidResourceGroup(
+            f"The provided resource group name '{name}' is {len(name)} characters "
+            f"long; it must be 1 to 90 characters. For more details, visit "
+            f"https://aka.ms/ResourceGroupNamingRestrictions.")
     if name.endswith("."):
-        raise ArmError(400, "InvalidResourceGroup",
-                       f"The provided resource group name '{name}' ends with a period, which "
-                       f"is not allowed. For more details, visit "
-                       f"https://aka.ms/ResourceGroupNamingRestrictions.")
+        raise InvalidResourceGroup(
+            f"The provided resource group name '{name}' ends with a period, which "
+            f"is not allowed. For more details, visit "
+            f"https://aka.ms/ResourceGroupNamingRestrictions.")
 
 
 def account_name_problem(name: str) -> str | None:
@@ -69,30 +79,28 @@ def account_name_problem(name: str) -> str | None:
 def check_account(name: str) -> None:
     problem = account_name_problem(name)
     if problem:
-        raise ArmError(400, "AccountNameInvalid", problem)
+        raise AccountNameInvalid(problem)
 
 
 def check_queue(name: str) -> None:
     """The data plane's queue rules, answered with the data plane's codes."""
     if not 3 <= len(name) <= 63:
-        raise ArmError(400, "OutOfRangeInput",
-                       f"The specified resource name length is not within the permissible "
-                       f"limits: '{name}' has {len(name)} characters. {QUEUE_RULE}")
+        raise OutOfRangeInput(f"The specified resource name length is not within the permissible "
+                              f"limits: '{name}' has {len(name)} characters. {QUEUE_RULE}")
     if not _QUEUE.match(name):
-        raise ArmError(400, "InvalidResourceName",
-                       f"The specified resource name contains invalid characters: '{name}'. "
-                       f"{QUEUE_RULE}")
+        raise InvalidResourceName(
+            f"The specified resource name contains invalid characters: '{name}'. "
+            f"{QUEUE_RULE}")
 
 
 def normalise_region(location: object, what: str = "resource group") -> str:
     """Azure accepts 'East US' for 'eastus'; anything that is not a region name is refused."""
     if not isinstance(location, str) or not location.strip():
-        raise ArmError(400, "LocationRequired",
-                       "The location property is required for this definition.")
+        raise LocationRequired("The location property is required for this definition.")
     region = location.replace(" ", "").lower()
     if not _REGION.match(region):
-        raise ArmError(400, "LocationNotAvailableForResourceGroup" if what == "resource group"
-                       else "LocationNotAvailableForResourceType",
-                       f"The provided location '{quote(location)}' is not available for "
-                       f"{what}. Use a region name such as 'eastus' or 'westeurope'.")
+        error = (LocationNotAvailableForResourceGroup if what == "resource group"
+                 else LocationNotAvailableForResourceType)
+        raise error(f"The provided location '{quote(location)}' is not available for "
+                    f"{what}. Use a region name such as 'eastus' or 'westeurope'.")
     return region

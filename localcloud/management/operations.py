@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from starlette.responses import JSONResponse, Response
 
-from .errors import ArmError
+from .errors import ArmError, InternalServerError, OperationNotFound
 
 log = logging.getLogger("localcloud.management")
 POLL_WAIT = 10.0  # seconds a poll waits for the work before answering 202 again
@@ -72,9 +72,9 @@ class Operations:
         """ARM's answer to a poll of ``location``: 202 while running, then the result."""
         operation = self._operations.get(operation_id)
         if operation is None:
-            raise ArmError(404, "OperationNotFound",
-                           f"The operation '{operation_id}' was not found. Operations are kept "
-                           f"for an hour and do not survive a restart of the local cloud.")
+            raise OperationNotFound(
+                f"The operation '{operation_id}' was not found. Operations are kept "
+                f"for an hour and do not survive a restart of the local cloud.")
         done, _ = await asyncio.wait({operation.task}, timeout=POLL_WAIT)
         if not done:
             return accepted(location, retry_after=1)
@@ -82,9 +82,8 @@ class Operations:
         if isinstance(error, ArmError):
             raise error
         if error is not None:
-            raise ArmError(500, "InternalServerError",
-                           f"The operation failed: {error}. See the local cloud's log "
-                           f"(logs/localcloud.log in the state folder).")
+            raise InternalServerError(f"The operation failed: {error}. See the local cloud's log "
+                                      f"(logs/localcloud.log in the state folder).")
         result = operation.task.result()
         return JSONResponse(result) if result is not None else Response(status_code=200)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, Response
 
 from .arm import ACCOUNT_TYPE, STORAGE, account_id
-from .errors import invalid_content
+from .errors import InvalidRequestContent
 from .models import StorageAccount
 from .queues import _azurite, _data
 from .routing import ArmRoute, Call, route
@@ -56,27 +56,27 @@ def parse_rules(cors: object) -> list[dict]:
     """The rules of a request's ``properties.cors``, their types checked as ARM's
     deserializer checks them (InvalidRequestContent)."""
     if not isinstance(cors, dict):
-        raise invalid_content("'properties.cors' must be an object with a 'corsRules' array.")
+        raise InvalidRequestContent("'properties.cors' must be an object with a 'corsRules' array.")
     rules = cors.get("corsRules", [])
     if not isinstance(rules, list):
-        raise invalid_content("'properties.cors.corsRules' must be an array.")
+        raise InvalidRequestContent("'properties.cors.corsRules' must be an array.")
     for index, rule in enumerate(rules):
         where = f"'properties.cors.corsRules[{index}]"
         if not isinstance(rule, dict):
-            raise invalid_content(f"{where}' must be an object.")
+            raise InvalidRequestContent(f"{where}' must be an object.")
         for name in (*LISTS, "maxAgeInSeconds"):
             if name not in rule:
-                raise invalid_content(f"{where}.{name}' is required.")
+                raise InvalidRequestContent(f"{where}.{name}' is required.")
         for name in LISTS:
             if not isinstance(rule[name], list) or not all(isinstance(v, str)
                                                            for v in rule[name]):
-                raise invalid_content(f"{where}.{name}' must be an array of strings.")
+                raise InvalidRequestContent(f"{where}.{name}' must be an array of strings.")
         if type(rule["maxAgeInSeconds"]) is not int:
-            raise invalid_content(f"{where}.maxAgeInSeconds' must be an integer.")
+            raise InvalidRequestContent(f"{where}.maxAgeInSeconds' must be an integer.")
         unknown = [m for m in rule["allowedMethods"] if m not in METHODS]
         if unknown:
-            raise invalid_content(f"{where}.allowedMethods' has '{unknown[0]}'; use "
-                                  f"{', '.join(METHODS)}.")
+            raise InvalidRequestContent(f"{where}.allowedMethods' has '{unknown[0]}'; use "
+                                        f"{', '.join(METHODS)}.")
     return rules
 
 
@@ -107,7 +107,7 @@ async def put(call: Call) -> Response:
     request = await call.body()
     properties = request.get("properties", {})
     if not isinstance(properties, dict):
-        raise invalid_content("'properties' must be an object.")
+        raise InvalidRequestContent("'properties' must be an object.")
     data = _data(call, account)
     if properties.get("cors") is not None:
         await _azurite(data.set_cors_rules, _sdk_rules(parse_rules(properties["cors"])))

@@ -16,7 +16,12 @@ from starlette.responses import JSONResponse, Response
 from . import rendering
 from .arm import STORAGE
 from .dataplane import AccountData
-from .errors import ArmError, invalid_content
+from .errors import (
+    DataPlaneError,
+    InvalidRequestContent,
+    InvalidValuesForRequestParameters,
+    QueueNotFound,
+)
 from .models import StorageAccount
 from .naming import check_queue
 from .routing import ArmRoute, Call, route
@@ -26,28 +31,23 @@ QUEUES = ACCOUNT + "/queueServices/default/queues"
 QUEUE = QUEUES + "/{queue}"
 
 
-def queue_not_found() -> ArmError:
-    return ArmError(404, "QueueNotFound", "The specified queue does not exist.")
-
-
 async def _azurite(work: Callable[..., Any], *args: Any) -> Any:
     """Run a blocking data-plane call; its storage errors become ARM errors."""
     try:
         return await run_in_threadpool(work, *args)
     except HttpResponseError as exc:
         message = (exc.message or str(exc)).splitlines()[0]
-        raise ArmError(exc.status_code or 500, exc.error_code or "StorageError",
-                       message) from None
+        raise DataPlaneError(exc.status_code, exc.error_code, message) from None
 
 
 async def _metadata(call: Call) -> dict[str, str]:
     body = await call.optional_body()
     properties = body.get("properties") or {}
     if not isinstance(properties, dict):
-        raise invalid_content("'properties' must be an object.")
+        raise InvalidRequestContent("'properties' must be an object.")
     metadata = properties.get("metadata") or {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise invalid_content("'properties.metadata' must be an object of string values.")
+        raise InvalidRequestContent("'properties.metadata' must be an object of string values.")
     return metadata
 
 
@@ -76,7 +76,7 @@ async def update(call: Call) -> Response:
     info = await _azurite(_data(call, account).set_queue_metadata, call.params["queue"],
                           metadata)
     if info is None:
-        raise queue_not_found()
+        raise QueueNotFound()
     return JSONResponse(rendering.queue(call.subscription, account, info))
 
 
@@ -85,7 +85,7 @@ async def get(call: Call) -> Response:
     check_queue(call.params["queue"])
     info = await _azurite(_data(call, account).queue, call.params["queue"])
     if info is None:
-        raise queue_not_found()
+        raise QueueNotFound()
     return JSONResponse(rendering.queue(call.subscription, account, info))
 
 
@@ -109,8 +109,7 @@ async def list_queues(call: Call) -> Response:
     size = query.get("$maxpagesize")
     if size:
         if not size.isdigit() or int(size) < 1:
-            raise ArmError(400, "InvalidValuesForRequestParameters",
-                           f"Values for request parameters are invalid: $maxpagesize '{size}'.")
+            raise InvalidValuesForRequestParameters(f"$maxpagesize '{size}'.")
         if len(queues) > int(size):
             queues = queues[: int(size)]
             next_query = {k: v for k, v in query.items() if k != "$skipToken"}

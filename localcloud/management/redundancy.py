@@ -15,7 +15,7 @@ https://github.com/Azure/Azure-Landing-Zones/issues/2437).
 
 from __future__ import annotations
 
-from .errors import ArmError
+from .errors import RedundancyConfigurationNotAvailableInRegion
 
 GEO_SKUS = ("Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS")
 READ_ACCESS_SKUS = ("Standard_RAGRS", "Standard_RAGZRS")
@@ -51,8 +51,7 @@ def secondary_location(region: str) -> str | None:
 def check(sku: str, kind: str, region: str) -> None:
     """Azure's 400 for a geo-redundant SKU in a region without a pair."""
     if is_geo(sku) and secondary_location(region) is None:
-        raise ArmError(
-            400, "RedundancyConfigurationNotAvailableInRegion",
+        raise RedundancyConfigurationNotAvailableInRegion(
             f"The storage account failed to create due to redundancy configuration - Sku: "
             f"{sku}, Kind: {kind} - not available in selected Region - {region}. Please make "
             f"sure the redundancy configuration selected is available in your region. For "

@@ -14,18 +14,13 @@ import json
 
 from starlette.requests import Request
 
-from .errors import ArmError, invalid_content
+from .errors import InvalidRequestContent, RequestContentTooLarge
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 # A refused body is still read (and dropped) up to this size, so the client that is
 # still sending gets the 413 instead of a reset connection.
 DRAIN_BYTES = 256 * 1024 * 1024
-
-
-def too_large() -> ArmError:
-    return ArmError(413, "RequestContentTooLarge",
-                    "The request content size exceeds the maximum size of 4 MB.")
 
 
 def declared_too_large(request: Request) -> bool:
@@ -50,7 +45,7 @@ async def read(request: Request) -> bytes:
         size += len(chunk)
         if size > MAX_BYTES:
             await drain(request)
-            raise too_large()
+            raise RequestContentTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -77,16 +72,16 @@ def nesting_depth(value: object, stop_after: int = MAX_DEPTH) -> int:
 def parse_object(raw: bytes) -> dict:
     """The JSON object in ``raw``, or ARM's InvalidRequestContent saying what is wrong."""
     if not raw.strip():
-        raise invalid_content("the request has no body; send a JSON object.")
-    too_deep = invalid_content(f"the JSON is nested deeper than {MAX_DEPTH} levels.")
+        raise InvalidRequestContent("the request has no body; send a JSON object.")
+    too_deep = InvalidRequestContent(f"the JSON is nested deeper than {MAX_DEPTH} levels.")
     try:
         data = json.loads(raw)
     except RecursionError:
         raise too_deep from None
     except ValueError as exc:
-        raise invalid_content(f"{exc}.") from None
+        raise InvalidRequestContent(f"{exc}.") from None
     if not isinstance(data, dict):
-        raise invalid_content("expected a JSON object.")
+        raise InvalidRequestContent("expected a JSON object.")
     if nesting_depth(data) > MAX_DEPTH:
         raise too_deep
     return data

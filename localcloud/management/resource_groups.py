@@ -15,7 +15,14 @@ from starlette.responses import JSONResponse, Response
 from . import rendering, validation
 from .arm import RESOURCES, account_id, group_id, now
 from .dataplane import AccountData
-from .errors import ArmError, invalid_content, resource_group_not_found
+from .errors import (
+    InvalidFilterInQueryString,
+    InvalidRequestContent,
+    InvalidResourceGroupLocation,
+    InvalidTopInQueryString,
+    ResourceGroupBeingDeleted,
+    ResourceGroupNotFound,
+)
 from .models import ResourceGroup
 from .naming import check_resource_group, normalise_region
 from .operations import accepted
@@ -33,22 +40,22 @@ def existing(call: Call) -> ResourceGroup:
     check_resource_group(name)
     group = call.store.resource_group(call.subscription, name)
     if group is None:
-        raise resource_group_not_found(name)
+        raise ResourceGroupNotFound(name)
     return group
 
 
 def managed_by(body: dict) -> str | None:
     value = body.get("managedBy")
     if value is not None and not isinstance(value, str):
-        raise invalid_content("'managedBy' must be a resource id (a string).")
+        raise InvalidRequestContent("'managedBy' must be a resource id (a string).")
     return value
 
 
 def not_deleting(group: ResourceGroup) -> None:
     if group.provisioning_state == "Deleting":
-        raise ArmError(409, "ResourceGroupBeingDeleted",
-                       f"The resource group '{group.name}' is in deprovisioning state and "
-                       f"cannot perform this operation.")
+        raise ResourceGroupBeingDeleted(
+            f"The resource group '{group.name}' is in deprovisioning state and "
+            f"cannot perform this operation.")
 
 
 async def create_or_update(call: Call) -> Response:
@@ -64,9 +71,9 @@ async def create_or_update(call: Call) -> Response:
         if current is not None:
             not_deleting(current)
             if current.location != location:
-                raise ArmError(409, "InvalidResourceGroupLocation",
-                               f"Invalid resource group location '{location}'. The Resource "
-                               f"group already exists in location '{current.location}'.")
+                raise InvalidResourceGroupLocation(
+                    f"Invalid resource group location '{location}'. The Resource "
+                    f"group already exists in location '{current.location}'.")
             group = replace(current, tags=tags, managed_by=owner)
         else:
             group = ResourceGroup(name, location, tags, owner, now())
@@ -108,17 +115,16 @@ async def list_groups(call: Call) -> Response:
     if query.get("$filter"):
         match = _TAG_FILTER.match(query["$filter"])
         if not match:
-            raise ArmError(400, "InvalidFilterInQueryString",
-                           f"The $filter '{query['$filter']}' is not supported: use "
-                           f"\"tagName eq 'name'\" optionally followed by \" and tagValue eq "
-                           f"'value'\".")
+            raise InvalidFilterInQueryString(
+                f"The $filter '{query['$filter']}' is not supported: use "
+                f"\"tagName eq 'name'\" optionally followed by \" and tagValue eq "
+                f"'value'\".")
         tag, value = match.group("name"), match.group("value")
         groups = [g for g in groups if tag in (g.tags or {})
                   and (value is None or g.tags[tag] == value)]
     if query.get("$top"):
         if not query["$top"].isdigit():
-            raise ArmError(400, "InvalidTopInQueryString",
-                           f"The $top '{query['$top']}' is not a positive number.")
+            raise InvalidTopInQueryString(f"The $top '{query['$top']}' is not a positive number.")
         groups = groups[: int(query["$top"])]
     return JSONResponse({"value": [rendering.resource_group(call.subscription, g) for g in groups]})
 

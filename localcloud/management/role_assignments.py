@@ -35,7 +35,18 @@ from starlette.responses import JSONResponse, Response
 
 from . import role_definitions
 from .arm import AUTHORIZATION, now
-from .errors import ArmError, invalid_content, no_route
+from .errors import (
+    InvalidPrincipalId,
+    InvalidRequestContent,
+    InvalidRoleAssignmentId,
+    InvalidRoleDefinitionId,
+    RoleAssignmentExists,
+    RoleAssignmentNotFound,
+    RoleAssignmentUpdateNotPermitted,
+    RoleDefinitionInRequestDoesNotExist,
+    UnsupportedQuery,
+    no_route,
+)
 from .models import RoleAssignment
 from .naming import is_guid
 from .routing import ArmRoute, Call, route
@@ -77,10 +88,6 @@ def body(assignment: RoleAssignment) -> dict:
     }
 
 
-def not_found(name: str) -> ArmError:
-    return ArmError(404, "RoleAssignmentNotFound", f"The role assignment '{name}' is not found.")
-
-
 def _assignment_scope(call: Call) -> Scope:
     """The scope, which for role assignments must be a subscription or below it."""
     scope = scope_of(call)
@@ -100,7 +107,7 @@ def _held(call: Call, scope: Scope, name: str) -> RoleAssignment | None:
 def _text(properties: dict, key: str) -> str | None:
     value = properties.get(key)
     if value is not None and not isinstance(value, str):
-        raise invalid_content(f"'properties.{key}' must be a string.")
+        raise InvalidRequestContent(f"'properties.{key}' must be a string.")
     return value
 
 
@@ -109,18 +116,17 @@ def _role_definition(properties: dict, scope: Scope) -> str:
     sent = properties.get("roleDefinitionId")
     parsed = role_definitions.parse_definition_id(sent)
     if parsed is None:
-        raise ArmError(400, "InvalidRoleDefinitionId",
-                       f"The role definition ID '{sent}' is not valid. Use "
-                       f"'/subscriptions/{{subscription}}/providers/Microsoft.Authorization/"
-                       f"roleDefinitions/{{role definition GUID}}'.")
+        raise InvalidRoleDefinitionId(
+            f"The role definition ID '{sent}' is not valid. Use "
+            f"'/subscriptions/{{subscription}}/providers/Microsoft.Authorization/"
+            f"roleDefinitions/{{role definition GUID}}'.")
     subscription, guid = parsed
     if subscription is not None and subscription != scope.subscription:
-        raise ArmError(400, "InvalidRoleDefinitionId",
-                       f"The role definition ID '{sent}' is in subscription '{subscription}', "
-                       f"but the scope is in subscription '{scope.subscription}'.")
+        raise InvalidRoleDefinitionId(
+            f"The role definition ID '{sent}' is in subscription '{subscription}', "
+            f"but the scope is in subscription '{scope.subscription}'.")
     if guid not in role_definitions.BY_ID:
-        raise ArmError(400, "RoleDefinitionDoesNotExist",
-                       f"The specified role definition with ID '{guid}' does not exist.")
+        raise RoleDefinitionInRequestDoesNotExist(guid)
     return role_definitions.definition_id(guid, scope.subscription)
 
 
@@ -129,24 +135,23 @@ async def create(call: Call) -> Response:
     scope = _assignment_scope(call)
     name = call.params["assignment"]
     if not is_guid(name):
-        raise ArmError(400, "InvalidRoleAssignmentId",
-                       f"The role assignment ID '{name}' is not valid. The role assignment ID "
-                       f"must be a GUID.")
+        raise InvalidRoleAssignmentId(
+            f"The role assignment ID '{name}' is not valid. The role assignment ID "
+            f"must be a GUID.")
     name = name.lower()
     properties = (await call.body()).get("properties")
     if not isinstance(properties, dict):
-        raise invalid_content("'properties' must be an object with roleDefinitionId and "
-                              "principalId.")
+        raise InvalidRequestContent("'properties' must be an object with roleDefinitionId and "
+                                    "principalId.")
     definition = _role_definition(properties, scope)
     principal = properties.get("principalId")
     if not is_guid(principal):
-        raise ArmError(400, "InvalidPrincipalId",
-                       "A valid principal ID must be provided for role assignment.")
+        raise InvalidPrincipalId("A valid principal ID must be provided for role assignment.")
     principal = principal.lower()
     principal_type = _text(properties, "principalType")
     if principal_type is not None and principal_type not in PRINCIPAL_TYPES:
-        raise invalid_content(f"'properties.principalType' must be one of "
-                              f"{', '.join(PRINCIPAL_TYPES)}.")
+        raise InvalidRequestContent(f"'properties.principalType' must be one of "
+                                    f"{', '.join(PRINCIPAL_TYPES)}.")
     caller = call.request.state.claims.get("oid")
     if principal_type is None:
         principal_type = "ServicePrincipal" if principal == call.cloud.tokens.object_id \
@@ -162,18 +167,17 @@ async def create(call: Call) -> Response:
         held = call.store.role_assignment(scope.subscription, name)
         if held is not None:
             if held.grants() != grant:
-                raise ArmError(400, "RoleAssignmentUpdateNotPermitted",
-                               "Tenant ID, application ID, principal ID, and scope are not "
-                               "allowed to be updated.")
+                raise RoleAssignmentUpdateNotPermitted(
+                    "Tenant ID, application ID, principal ID, and scope are not "
+                    "allowed to be updated.")
             assignment = replace(held, **details, updated_on=now(), updated_by=caller)
             status = 200
         else:
             for other in call.store.role_assignments(scope.subscription):
                 if other.grants() == grant:
-                    raise ArmError(409, "RoleAssignmentExists",
-                                   f"The role assignment already exists. The ID of the "
-                                   f"existing role assignment is "
-                                   f"{other.name.replace('-', '')}.")
+                    raise RoleAssignmentExists(f"The role assignment already exists. The ID of the "
+                                               f"existing role assignment is "
+                                               f"{other.name.replace('-', '')}.")
             created = now()
             assignment = RoleAssignment(name, scope.path, definition, principal, principal_type,
                                         **details, created_on=created, updated_on=created,
@@ -187,7 +191,7 @@ async def get(call: Call) -> Response:
     scope = _assignment_scope(call)
     held = _held(call, scope, call.params["assignment"])
     if held is None:
-        raise not_found(call.params["assignment"])
+        raise RoleAssignmentNotFound(call.params["assignment"])
     return JSONResponse(body(held))
 
 
@@ -213,10 +217,9 @@ def _filter(text: str | None) -> tuple[bool, str | None]:
             continue
         match = _TERMS["principal"].match(term)
         if match is None:
-            raise ArmError(400, "UnsupportedQuery",
-                           f"The filter '{text}' is not supported. Supported filters are "
-                           f"either 'atScope()' or 'principalId eq '{{value}}' or "
-                           f"assignedTo('{{value}}')'.")
+            raise UnsupportedQuery(f"The filter '{text}' is not supported. Supported filters are "
+                                   f"either 'atScope()' or 'principalId eq '{{value}}' or "
+                                   f"assignedTo('{{value}}')'.")
         principal = (match["a"] or match["b"] or "").lower()
     return at_scope, principal
 

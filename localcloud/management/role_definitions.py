@@ -20,7 +20,7 @@ import re
 from starlette.responses import JSONResponse, Response
 
 from .arm import AUTHORIZATION
-from .errors import ArmError
+from .errors import RoleDefinitionDoesNotExist, UnsupportedQuery
 from .naming import is_guid
 from .routing import ArmRoute, Call, route
 from .scopes import scope_of
@@ -95,11 +95,6 @@ def definition_id(guid: str, subscription: str | None) -> str:
     return f"{prefix}{PROVIDER_PATH}/{guid}"
 
 
-def not_found(guid: str) -> ArmError:
-    return ArmError(404, "RoleDefinitionDoesNotExist",
-                    f"The specified role definition with ID '{guid}' does not exist.")
-
-
 def parse_definition_id(value: object) -> tuple[str | None, str] | None:
     """``(subscription or None, guid)`` from a role definition id, or None if malformed."""
     if not isinstance(value, str):
@@ -131,7 +126,7 @@ async def get(call: Call) -> Response:
     scope = scope_of(call)
     guid = call.params["definition"].lower()
     if guid not in BY_ID:
-        raise not_found(call.params["definition"])
+        raise RoleDefinitionDoesNotExist(call.params["definition"])
     return JSONResponse(body(BY_ID[guid], scope.subscription))
 
 
@@ -143,9 +138,8 @@ async def list_definitions(call: Call) -> Response:
     if text:
         match = _FILTER.match(text)
         if not match:
-            raise ArmError(400, "UnsupportedQuery",
-                           f"The filter '{text}' is not supported. Use \"roleName eq "
-                           f"'{{name}}'\" or \"type eq 'BuiltInRole'\".")
+            raise UnsupportedQuery(f"The filter '{text}' is not supported. Use \"roleName eq "
+                                   f"'{{name}}'\" or \"type eq 'BuiltInRole'\".")
         value = match["value"].lower()
         if match["field"].lower() == "rolename":
             roles = [r for r in roles if r["roleName"].lower() == value]

@@ -19,7 +19,12 @@ from starlette.responses import Response
 
 from ..cloud import Cloud
 from . import request_bodies
-from .errors import ArmError
+from .errors import (
+    InvalidApiVersionParameter,
+    MethodNotAllowed,
+    MissingApiVersionParameter,
+    NoRegisteredProviderFound,
+)
 from .naming import check_subscription
 from .operations import Operations
 from .store import ManagementStore
@@ -37,21 +42,21 @@ class Provider:
     def check(self, call: Call, resource_type: str) -> str:
         version = call.request.query_params.get("api-version")
         if not version:
-            raise ArmError(400, "MissingApiVersionParameter",
-                           "The api-version query parameter (?api-version=) is required for "
-                           "all requests.")
+            raise MissingApiVersionParameter(
+                "The api-version query parameter (?api-version=) is required for "
+                "all requests.")
         if version in self.api_versions:
             return version
         listed = ", ".join(self.api_versions)
         if self.namespace == "Microsoft.Resources":
-            raise ArmError(400, "InvalidApiVersionParameter",
-                           f"The api-version '{version}' is invalid. The supported versions "
-                           f"are '{listed}'.")
-        raise ArmError(400, "NoRegisteredProviderFound",
-                       f"No registered resource provider found for location "
-                       f"'{call.location_hint()}' and API version '{version}' for type "
-                       f"'{resource_type}'. The supported api-versions are '{listed}'. The "
-                       f"local cloud serves any location.")
+            raise InvalidApiVersionParameter(
+                f"The api-version '{version}' is invalid. The supported versions "
+                f"are '{listed}'.")
+        raise NoRegisteredProviderFound(
+            f"No registered resource provider found for location "
+            f"'{call.location_hint()}' and API version '{version}' for type "
+            f"'{resource_type}'. The supported api-versions are '{listed}'. The "
+            f"local cloud serves any location.")
 
 
 @dataclass(frozen=True)
@@ -226,10 +231,10 @@ class ArmRouter:
                 return candidate, params
             allowed.append(candidate.method)
         if allowed:
-            raise ArmError(405, "MethodNotAllowed",
-                           f"The local management plane does not support {request.method} on "
-                           f"{request.url.path}; it supports {', '.join(sorted(set(allowed)))}.",
-                           {"Allow": ", ".join(sorted(set(allowed)))})
+            raise MethodNotAllowed(
+                f"The local management plane does not support {request.method} on "
+                f"{request.url.path}; it supports {', '.join(sorted(set(allowed)))}.",
+                {"Allow": ", ".join(sorted(set(allowed)))})
         return None
 
     def _has_head(self, segments: list[str]) -> bool:

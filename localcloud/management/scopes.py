@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import account_not_found, no_route, resource_group_not_found
+from .errors import ResourceGroupNotFound, account_not_found, no_route
 from .naming import check_account, check_queue, check_resource_group
 from .routing import Call
 from .store import ManagementStore
@@ -64,7 +64,7 @@ def parse(path: str, store: ManagementStore) -> Scope | None:
     group = parts[3]
     check_resource_group(group)
     if store.resource_group(subscription, group) is None:
-        raise resource_group_not_found(group)
+        raise ResourceGroupNotFound(group)
     if len(parts) == 4:
         return Scope(path, subscription, group)
     if lowered[4:7] != ["providers", "microsoft.storage", "storageaccounts"] or len(parts) < 8:

@@ -16,11 +16,15 @@ from . import redundancy, rendering, validation
 from .arm import STORAGE, account_id, new_account_key, now
 from .dataplane import AccountData
 from .errors import (
-    ArmError,
+    InvalidRequestContent,
+    InvalidResourceLocation,
+    InvalidValuesForRequestParameters,
+    ResourceGroupNotFound,
+    StorageAccountAlreadyTaken,
+    StorageAccountInAnotherResourceGroup,
+    StorageAccountIsNotProvisioned,
     account_not_found,
-    invalid_content,
     quote,
-    resource_group_not_found,
 )
 from .models import ResourceGroup, StorageAccount
 from .naming import account_name_problem, check_account, normalise_region
@@ -37,7 +41,7 @@ ACCOUNT = ACCOUNTS + "/{account}"
 def group_of(call: Call) -> ResourceGroup:
     group = call.store.resource_group(call.subscription, call.params["group"])
     if group is None:
-        raise resource_group_not_found(call.params["group"])
+        raise ResourceGroupNotFound(call.params["group"])
     return group
 
 
@@ -57,9 +61,7 @@ async def provisioned(call: Call) -> StorageAccount:
         await call.services.operations.settle(_target(call))
         account = existing(call)
     if account.provisioning_state != "Succeeded":
-        raise ArmError(409, "StorageAccountIsNotProvisioned",
-                       "The storage account provisioning state must be 'Succeeded' before "
-                       "executing the operation.")
+        raise StorageAccountIsNotProvisioned()
     return account
 
 
@@ -75,7 +77,7 @@ async def check_name_availability(call: Call) -> Response:
     body = await call.body()
     name = body.get("name")
     if not isinstance(name, str):
-        raise invalid_content("'name' is required (the storage account name to check).")
+        raise InvalidRequestContent("'name' is required (the storage account name to check).")
     problem = account_name_problem(name)
     if problem:
         return JSONResponse({"nameAvailable": False, "reason": "AccountNameInvalid",
@@ -94,12 +96,11 @@ def _taken(call: Call, name: str) -> StorageAccount | None:
         return None
     subscription, account = found
     if subscription != call.subscription:
-        raise ArmError(409, "StorageAccountAlreadyTaken",
-                       f"The storage account named {name} is already taken.")
+        raise StorageAccountAlreadyTaken(f"The storage account named {name} is already taken.")
     if not account.in_group(call.params["group"]):
-        raise ArmError(409, "StorageAccountInAnotherResourceGroup",
-                       f"The account {name} is already in another resource group in this "
-                       f"subscription.")
+        raise StorageAccountInAnotherResourceGroup(
+            f"The account {name} is already in another resource group in this "
+            f"subscription.")
     return account
 
 
@@ -123,11 +124,11 @@ async def create(call: Call) -> Response:
             current = _taken(call, name)
         if current is not None:
             if current.location != location:
-                raise ArmError(409, "InvalidResourceLocation",
-                               f"The resource '{name}' already exists in location "
-                               f"'{current.location}' in resource group '{group.name}'. A "
-                               f"resource with the same name cannot be created in location "
-                               f"'{location}'. Please select a new resource name.")
+                raise InvalidResourceLocation(
+                    f"The resource '{name}' already exists in location "
+                    f"'{current.location}' in resource group '{group.name}'. A "
+                    f"resource with the same name cannot be created in location "
+                    f"'{location}'. Please select a new resource name.")
             with call.store.transaction():
                 account = replace(current, sku=sku, kind=kind,
                                   properties=validation.merge(current.properties, properties),
@@ -233,9 +234,8 @@ async def delete(call: Call) -> Response:
 async def list_keys(call: Call) -> Response:
     expand = call.request.query_params.get("$expand")
     if expand not in (None, "kerb"):
-        raise ArmError(400, "InvalidValuesForRequestParameters",
-                       f"Values for request parameters are invalid: $expand '{expand}' (only "
-                       f"'kerb' is supported).")
+        raise InvalidValuesForRequestParameters(f"$expand '{expand}' (only "
+                                                f"'kerb' is supported).")
     return JSONResponse(rendering.account_keys(existing(call)))
 
 
@@ -245,9 +245,8 @@ async def regenerate_key(call: Call) -> Response:
     body = await call.body()
     key_name = body.get("keyName")
     if not isinstance(key_name, str) or key_name.lower() not in ("key1", "key2"):
-        raise ArmError(400, "InvalidValuesForRequestParameters",
-                       f"Values for request parameters are invalid: keyName "
-                       f"'{quote(key_name)}'. Use 'key1' or 'key2'.")
+        raise InvalidValuesForRequestParameters(f"keyName "
+                                                f"'{quote(key_name)}'. Use 'key1' or 'key2'.")
     key_name = key_name.lower()
     async with call.services.lock(_target(call)):
         await provisioned(call)  # again: a delete may have won the race

@@ -6,7 +6,15 @@ gives a new account. Rendering the stored result is :mod:`.rendering`'s part.
 from __future__ import annotations
 
 from .arm import now
-from .errors import ArmError, invalid_content, quote
+from .errors import (
+    InvalidRequestContent,
+    InvalidTagName,
+    InvalidTagNameCharacters,
+    InvalidTags,
+    InvalidTagValueLength,
+    InvalidValuesForRequestParameters,
+    quote,
+)
 
 SKUS = ("Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Premium_LRS",
         "Premium_ZRS", "Standard_GZRS", "Standard_RAGZRS")
@@ -22,24 +30,23 @@ def sku_name(value: object) -> str:
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        raise invalid_content(f"'sku' must be an object such as {{\"name\": \"Standard_LRS\"}}, "
-                              f"not {_kind_of(value)}.")
+        raise InvalidRequestContent(
+            f"'sku' must be an object such as {{\"name\": \"Standard_LRS\"}}, "
+            f"not {_kind_of(value)}.")
     return sku(value.get("name"))["name"]
 
 
 def sku(name: object) -> dict:
     if not isinstance(name, str) or name not in SKUS:
-        raise ArmError(400, "InvalidValuesForRequestParameters",
-                       f"Values for request parameters are invalid: sku.name '{quote(name)}'. Use "
-                       f"one of {', '.join(SKUS)}.")
+        raise InvalidValuesForRequestParameters(f"sku.name '{quote(name)}'. Use "
+                                                f"one of {', '.join(SKUS)}.")
     return {"name": name, "tier": name.split("_", 1)[0]}
 
 
 def check_kind(kind: object) -> str:
     if not isinstance(kind, str) or kind not in KINDS:
-        raise ArmError(400, "InvalidValuesForRequestParameters",
-                       f"Values for request parameters are invalid: kind '{quote(kind)}'. Use "
-                       f"one of {', '.join(KINDS)}.")
+        raise InvalidValuesForRequestParameters(f"kind '{quote(kind)}'. Use "
+                                                f"one of {', '.join(KINDS)}.")
     return kind  # type: ignore[return-value]
 
 
@@ -67,7 +74,7 @@ def writable(properties: object) -> dict:
     if properties is None:
         return {}
     if not isinstance(properties, dict):
-        raise invalid_content("'properties' must be an object.")
+        raise InvalidRequestContent("'properties' must be an object.")
     settable = {k: v for k, v in properties.items() if k not in READ_ONLY}
     for name, value in settable.items():
         check = PROPERTY_CHECKS.get(name)
@@ -107,30 +114,28 @@ def check_tags(tags: object, name_limit: int = TAG_NAME_LIMIT) -> dict | None:
     if tags is None:
         return None
     if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
-        raise invalid_content("'tags' must be an object of string values.")
+        raise InvalidRequestContent("'tags' must be an object of string values.")
     if len(tags) > MAX_TAGS:
-        raise ArmError(400, "InvalidTags",
-                       f"Too many tags specified. Requested tag count - '{len(tags)}'. Maximum "
-                       f"number of tags allowed - '{MAX_TAGS}'.")
+        raise InvalidTags(f"Too many tags specified. Requested tag count - '{len(tags)}'. Maximum "
+                          f"number of tags allowed - '{MAX_TAGS}'.")
     for name, value in tags.items():
         if not name.strip():
-            raise ArmError(400, "InvalidTagName",
-                           "The tag name must be non-null, non-empty and non-whitespace only. "
-                           "Please provide an actual value.")
+            raise InvalidTagName(
+                "The tag name must be non-null, non-empty and non-whitespace only. "
+                "Please provide an actual value.")
         if len(name) > name_limit:
-            raise ArmError(400, "InvalidTagName",
-                           f"Tag key too large. Following tag name '{quote(name)}' exceeded "
-                           f"the maximum length. Maximum allowed length for tag name - "
-                           f"'{name_limit}' characters.")
+            raise InvalidTagName(f"Tag key too large. Following tag name '{quote(name)}' exceeded "
+                                 f"the maximum length. Maximum allowed length for tag name - "
+                                 f"'{name_limit}' characters.")
         if any(c in _RESERVED_TAG_CHARACTERS or ord(c) < 32 or ord(c) == 127 for c in name):
-            raise ArmError(400, "InvalidTagNameCharacters",
-                           f"The tag names '{quote(name)}' have reserved characters "
-                           f"'<,>,%,&,\\,?,/' or control characters.")
+            raise InvalidTagNameCharacters(
+                f"The tag names '{quote(name)}' have reserved characters "
+                f"'<,>,%,&,\\,?,/' or control characters.")
         if len(value) > TAG_VALUE_LIMIT:
-            raise ArmError(400, "InvalidTagValueLength",
-                           f"Tag value too large. Following tag value '{quote(value)}' "
-                           f"exceeded the maximum length. Maximum allowed length for tag value "
-                           f"- '{TAG_VALUE_LIMIT}' characters.")
+            raise InvalidTagValueLength(
+                f"Tag value too large. Following tag value '{quote(value)}' "
+                f"exceeded the maximum length. Maximum allowed length for tag value "
+                f"- '{TAG_VALUE_LIMIT}' characters.")
     return dict(tags)
 
 
@@ -147,31 +152,32 @@ def _kind_of(value: object) -> str:
 
 def _boolean(name: str, value: object) -> None:
     if not isinstance(value, bool):
-        raise invalid_content(f"'properties.{name}' must be true or false, not "
-                              f"{_kind_of(value)}.")
+        raise InvalidRequestContent(f"'properties.{name}' must be true or false, not "
+                                    f"{_kind_of(value)}.")
 
 
 def _one_of(*allowed: str):
     def check(name: str, value: object) -> None:
         if value not in allowed:
-            raise invalid_content(f"'properties.{name}' must be one of "
-                                  f"{', '.join(allowed)}; got '{quote(value)}'.")
+            raise InvalidRequestContent(f"'properties.{name}' must be one of "
+                                        f"{', '.join(allowed)}; got '{quote(value)}'.")
     return check
 
 
 def _object(name: str, value: object) -> None:
     if not isinstance(value, dict):
-        raise invalid_content(f"'properties.{name}' must be an object, not {_kind_of(value)}.")
+        raise InvalidRequestContent(
+            f"'properties.{name}' must be an object, not {_kind_of(value)}.")
 
 
 def _network_acls(name: str, acls: object) -> None:
     """``networkAcls``: bypass (text), defaultAction (Allow|Deny), ipRules
     ([{value, action}]), virtualNetworkRules ([{id, action}]), resourceAccessRules."""
     if not isinstance(acls, dict):
-        raise invalid_content(f"'properties.{name}' must be an object, not {_kind_of(acls)}.")
+        raise InvalidRequestContent(f"'properties.{name}' must be an object, not {_kind_of(acls)}.")
     if acls.get("bypass") is not None and not isinstance(acls["bypass"], str):
-        raise invalid_content("'properties.networkAcls.bypass' must be a string such as "
-                              "'AzureServices' or 'Logging, Metrics'.")
+        raise InvalidRequestContent("'properties.networkAcls.bypass' must be a string such as "
+                                    "'AzureServices' or 'Logging, Metrics'.")
     if acls.get("defaultAction") is not None:
         _one_of("Allow", "Deny")("networkAcls.defaultAction", acls["defaultAction"])
     for rules, key in (("ipRules", "value"), ("virtualNetworkRules", "id"),
@@ -181,8 +187,8 @@ def _network_acls(name: str, acls: object) -> None:
             continue
         if not isinstance(listed, list) or not all(
                 isinstance(rule, dict) and isinstance(rule.get(key), str) for rule in listed):
-            raise invalid_content(f"'properties.networkAcls.{rules}' must be an array of "
-                                  f"objects, each with a string '{key}'.")
+            raise InvalidRequestContent(f"'properties.networkAcls.{rules}' must be an array of "
+                                        f"objects, each with a string '{key}'.")
 
 
 PROPERTY_CHECKS = {
