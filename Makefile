@@ -100,7 +100,32 @@ $(AZ_STAMP): cli-requirements.txt | $(PY_STAMP)
 	$(AZ_VENV)/bin/python -m pip install --quiet -r cli-requirements.txt
 	@touch $@
 
-test: install browser cli
+# A class on one machine (docs/CLASSROOM.md): JupyterHub and its idle culler in .venv (the
+# `hub` extra of pyproject.toml, versions from constraints.txt), configurable-http-proxy in
+# classroom/ (its own package.json: the local cloud's node_modules is never touched).
+HUB_STAMP := $(VENV)/.hub-installed
+PROXY_STAMP := classroom/node_modules/.installed
+HUB_ARGS ?=
+.PHONY: hub hub-install
+hub-install: $(HUB_STAMP) $(PROXY_STAMP)
+
+$(HUB_STAMP): pyproject.toml constraints.txt | $(PY_STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt $$($(PY) -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["hub"]))')
+	@touch $@
+
+$(PROXY_STAMP): classroom/package.json classroom/package-lock.json
+	@command -v node >/dev/null || { echo "Node.js 20+ is needed for the hub's proxy: install it from https://nodejs.org"; exit 1; }
+	cd classroom && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Starts the hub on 127.0.0.1:8800 (classroom/jupyterhub_config.py says which settings).
+# Learners are Unix users: run it as root (sudo make hub) after
+# `sudo .venv/bin/python -m labsupport class add-learners ana ben`.
+hub: install hub-install
+	@[ "$$(id -u)" = 0 ] || echo "note: not root, so the hub can start servers only for $$(id -un): run sudo make hub for a class"
+	$(VENV)/bin/jupyterhub -f classroom/jupyterhub_config.py $(HUB_ARGS)
+
+test: install browser cli hub-install
 	@$(call stop_clouds,$(TEST_STATE))
 	rm -rf $(TEST_STATE)
 	$(VENV)/bin/ruff check .

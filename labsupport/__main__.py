@@ -1,5 +1,5 @@
 """Command line: ``python -m labsupport up | down | status [--json] | env | api | doctor |
-running-lab | progress | class progress``."""
+running-lab | progress | class progress | class add-learners | class remove-learners``."""
 
 from __future__ import annotations
 
@@ -139,6 +139,27 @@ def _class_progress(args) -> int:
     return 0
 
 
+def _add_learners(args) -> int:
+    """Real Unix users for the hub, each with a random password shown once, here only."""
+    from .classroom.accounts import GROUP, add_learners
+
+    made = add_learners(args.names)
+    print(f"learners (Unix group {GROUP}); give each their password privately, it is not "
+          "kept anywhere:")
+    for learner in made:
+        shown = learner.password or "(already a learner: password unchanged)"
+        print(f"  {learner.name:<16} {shown}")
+    return 0
+
+
+def _remove_learners(args) -> int:
+    from .classroom.accounts import remove_learners
+
+    removed = remove_learners(args.names)
+    print(f"removed (with their homes): {', '.join(removed) or 'nobody'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labsupport", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -181,6 +202,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="a learner's lab state folder, home folder or progress.jsonl")
     gather.add_argument("--png", help="also draw the table into this PNG file")
     gather.set_defaults(run=_class_progress)
+    add = course_commands.add_parser(
+        "add-learners", help="create learners as Unix users for the hub (root); prints each "
+        "one's random password once")
+    add.add_argument("names", nargs="+", help="Unix user names, e.g. ana ben")
+    add.set_defaults(run=_add_learners)
+    remove = course_commands.add_parser(
+        "remove-learners", help="delete learners and their homes (root; userdel -r)")
+    remove.add_argument("names", nargs="+")
+    remove.set_defaults(run=_remove_learners)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
