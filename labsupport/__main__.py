@@ -115,7 +115,7 @@ def _running_lab(args) -> int:
 
 def _progress(args) -> int:
     """The learner's own table: every exercise, its last verdict and what is still wrong."""
-    from .records import as_text, progress_table, records_path
+    from .checks.records import as_text, progress_table, records_path
 
     table = progress_table()
     print(as_text(table))
@@ -128,7 +128,7 @@ def _class_progress(args) -> int:
     """Lessons × learners from several learners' records, as a table and, if asked, a PNG."""
     import pandas as pd
 
-    from .records import class_picture, class_table
+    from .checks.records import class_picture, class_table
 
     table = class_table(args.learners)
     shown = table.map(lambda share: "–" if share != share else f"{share:.0%}")

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 import labsupport.checks as checks_package
-from labsupport import records
 from labsupport.__main__ import main
+from labsupport.checks import records
 from labsupport.checks.auth import check_worker_sas
 from labsupport.checks.delivery import check_resequencer
-from labsupport.lessons import LESSONS
 from labsupport.errors import ConfigError
+from labsupport.lessons import LESSONS
 from labsupport.paths import project_root
 from labsupport.redact import looks_secret
 

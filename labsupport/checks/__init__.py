@@ -31,7 +31,7 @@ def report(problems: Iterable[str], success: str) -> Result:
     """Print ``success`` or every problem as a bullet; the result is truthy when none.
 
     Every exercise check ends here, so this is where its verdict is recorded in the
-    learner's lab state (:mod:`labsupport.records`: lesson, exercise, passed or what is
+    learner's lab state (:mod:`labsupport.checks.records`: lesson, exercise, passed or what is
     still wrong, time; never code or secrets)."""
     problems = [p for p in problems if p]
     if problems:
@@ -48,7 +48,7 @@ def _record(problems: list[str]) -> None:
     """Record the verdict of the exercise check that called :func:`report`, if any. A
     record that cannot be written never fails the check (it is logged)."""
     from ..errors import LabError
-    from ..records import calling_check, record
+    from .records import calling_check, record
 
     exercise = calling_check()
     if exercise is None:
@@ -56,5 +56,5 @@ def _record(problems: list[str]) -> None:
     try:
         record(exercise, problems)
     except (OSError, LabError) as error:  # e.g. a read-only disk, a broken lab.env
-        logging.getLogger("labsupport.records").warning(
+        logging.getLogger("labsupport.checks.records").warning(
             "could not record the verdict of %s: %s", exercise, error)

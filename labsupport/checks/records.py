@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import ConfigError
-from .lessons import LESSONS
-from .redact import redact
+from ..errors import ConfigError
+from ..lessons import LESSONS
+from ..redact import redact
 
 FILE_NAME = "progress.jsonl"
 MAX_PROBLEM = 300  # characters kept of each "still to fix" sentence
@@ -69,7 +69,7 @@ def records_path(state: Path | None = None) -> Path:
     """The records file of ``state``, by default the lab's state folder (``LAB_STATE_DIR``,
     from the environment or lab.env, as :func:`labsupport.connect` finds it)."""
     if state is None:
-        from .config import load_config
+        from ..config import load_config
 
         state = load_config().state_dir
     return Path(state) / FILE_NAME
