@@ -20,15 +20,16 @@ import os
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
 from pathlib import Path
 
 from .errors import LocalCloudError, NotInstalledError, PortTakenError
+from .ports import port_accepts, port_taken
 from .state import StateFolder
 from .tokens import SIGNING_KEY_SECRET, new_signing_key
+from .waits import wait_for
 
 SERVICES = ("blob", "queue", "table")
 ENTRY = Path(__file__).with_name("azurite_entry.js")
@@ -108,27 +109,6 @@ def log_tail(path: Path, lines: int = 15) -> str:
     return "\n".join(text[-lines:]) or "(empty log)"
 
 
-def port_accepts(port: int) -> bool:
-    """True if something accepts connections on the port (Azurite, once it listens)."""
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    except OSError:
-        return False
-    return True
-
-
-def port_taken(port: int) -> bool:
-    """True if a server could not listen on the port now: bound as Node and uvicorn bind
-    (SO_REUSEADDR), so a connection left in TIME_WAIT does not count."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
-
-
 class Azurite:
     """One Azurite process (blob, queue and table services) owned by the local cloud."""
 
@@ -191,24 +171,27 @@ class Azurite:
         finally:
             os.close(reply_end)
         self._replies, self._pending = replies, b""
-        deadline = time.monotonic() + timeout
-        while not all(port_accepts(self.ports[s]) for s in SERVICES):
-            if self.process.poll() is not None:
-                self._close_channel()
-                for service in SERVICES:  # the usual reason: a port was taken meanwhile
-                    if port_taken(self.ports[service]):
-                        raise PortTakenError(service, self.ports[service])
-                raise LocalCloudError(
-                    f"Azurite exited with code {self.process.returncode} while starting. "
-                    f"Last lines of {self.log_path}:\n{self.log_tail()}"
-                )
-            if time.monotonic() > deadline:
-                self.stop()
-                raise LocalCloudError(
-                    f"Azurite did not open its ports within {timeout:.0f} s. Last lines of "
-                    f"{self.log_path}:\n{self.log_tail()}"
-                )
-            time.sleep(0.02)
+        if not wait_for(self._listening, timeout):
+            self.stop()
+            raise LocalCloudError(
+                f"Azurite did not open its ports within {timeout:.0f} s. Last lines of "
+                f"{self.log_path}:\n{self.log_tail()}"
+            )
+
+    def _listening(self) -> bool:
+        """True once every port answers; Azurite ending while it starts is an error."""
+        if all(port_accepts(self.ports[s]) for s in SERVICES):
+            return True
+        if self.process.poll() is not None:
+            self._close_channel()
+            for service in SERVICES:  # the usual reason: a port was taken meanwhile
+                if port_taken(self.ports[service]):
+                    raise PortTakenError(service, self.ports[service])
+            raise LocalCloudError(
+                f"Azurite exited with code {self.process.returncode} while starting. "
+                f"Last lines of {self.log_path}:\n{self.log_tail()}"
+            )
+        return False
 
     def set_accounts(self, accounts: dict[str, tuple[str, str]],
                      timeout: float = CONTROL_TIMEOUT) -> None:

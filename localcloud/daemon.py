@@ -18,11 +18,12 @@ from pathlib import Path
 
 import uvicorn
 
-from .azurite import Azurite, port_taken
+from .azurite import Azurite
 from .certs import ensure_certificates, trust_variables
 from .cloud import Cloud
 from .errors import LocalCloudError, PortTakenError
 from .management import StoreError, create_app, load_store
+from .ports import port_taken
 from .state import Record, StateFolder, read_record, write_record
 from .tokens import SIGNING_KEY_SECRET, TokenService, new_signing_key
 

@@ -11,13 +11,13 @@ import contextlib
 import fcntl
 import json
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .certs import Certificates, certificate_paths
 from .errors import LocalCloudError
+from .waits import wait_for
 
 FOLDER_MODE = 0o700
 SECRET_FILE_MODE = 0o600
@@ -103,25 +103,28 @@ class StateFolder:
         folder private first: every start and stop passes here)."""
         self.make_private()
         with open(self.lock, "a+") as handle:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise LocalCloudError(
-                            f"Another process has been starting or stopping the local cloud "
-                            f"for {timeout:.0f} s (it holds {self.lock}). Wait for it and try "
-                            f"again; `python -m labsupport status` shows whether it runs. A "
-                            f"lock is released when its process ends, so if this repeats, "
-                            f"stop the hung `python -m labsupport` or restart that kernel."
-                        ) from None
-                    time.sleep(0.05)
+            if not wait_for(lambda: _try_lock(handle), timeout, interval=0.05):
+                raise LocalCloudError(
+                    f"Another process has been starting or stopping the local cloud "
+                    f"for {timeout:.0f} s (it holds {self.lock}). Wait for it and try "
+                    f"again; `python -m labsupport status` shows whether it runs. A "
+                    f"lock is released when its process ends, so if this repeats, "
+                    f"stop the hung `python -m labsupport` or restart that kernel."
+                )
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _try_lock(handle) -> bool:
+    """Take the exclusive lock on an open file if nobody holds it (flock: the kernel
+    releases it when its process ends, however that ends)."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def state_folder(where: StateFolder | os.PathLike | str) -> StateFolder:

@@ -32,6 +32,7 @@ from .certs import certificate_paths, ensure_certificates, ensure_hashed_directo
 from .constants import SUBSCRIPTION_ID
 from .errors import LocalCloudError, LocalCloudRestarted, PortTakenError
 from .state import Record, StateFolder, pid_alive, read_record, state_folder
+from .waits import wait_for
 
 ALL_SERVICES = (*SERVICES, "management")
 START_TIMEOUT = 60.0
@@ -161,12 +162,8 @@ def _terminate(pid: int, folder: StateFolder, timeout: float) -> None:
         return
     with contextlib.suppress(ProcessLookupError):  # it may end on its own at any moment
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while pid_alive(pid):
-            if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
-                break
-            time.sleep(0.05)
+        if not wait_for(lambda: not pid_alive(pid), timeout, interval=0.05):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _clear_stale(folder: StateFolder, record: Record | None) -> None:
@@ -254,25 +251,35 @@ def _spawn(folder: StateFolder, ports: dict[str, int], node_project: Path | None
 def _wait_ready(process: subprocess.Popen, folder: StateFolder, log_path: Path,
                 timeout: float) -> Record | None:
     """The daemon's record once it is ready; None if it exited because a port was taken."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def ready() -> Record | None:
         record = read_record(folder)
         if record and record.pid == process.pid:
             return record
         if process.poll() is not None:
             if process.returncode == PortTakenError.EXIT_CODE:
-                return None
+                raise _PortsTaken
             raise LocalCloudError(
                 f"The local cloud failed to start (exit code {process.returncode}). "
                 f"Last lines of {log_path}:\n{log_tail(log_path, 20)}"
             )
-        if time.monotonic() > deadline:
-            _kill_group(process, folder)
-            raise LocalCloudError(
-                f"The local cloud did not become ready within {timeout:.0f} s. Last lines "
-                f"of {log_path}:\n{log_tail(log_path, 20)}"
-            )
-        time.sleep(0.02)
+        return None
+
+    try:
+        record = wait_for(ready, timeout)
+    except _PortsTaken:
+        return None
+    if record is None:
+        _kill_group(process, folder)
+        raise LocalCloudError(
+            f"The local cloud did not become ready within {timeout:.0f} s. Last lines "
+            f"of {log_path}:\n{log_tail(log_path, 20)}"
+        )
+    return record
+
+
+class _PortsTaken(Exception):
+    """The daemon exited because another program took one of its ports."""
 
 
 def _keep_previous(log: Path) -> None:
