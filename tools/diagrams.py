@@ -57,8 +57,8 @@ def svg(width, height, body, title):
 def architecture() -> str:
     parts = [
         box(250, 20, 300, 62, "Notebooks 00–11", ["the lesson: Azure SDK calls you can copy"]),
-        box(250, 120, 300, 78, "labsupport", ["connect() · config · tracing · plots · checks",
-                                              "not the lesson: start-up and helpers"], GREY),
+        box(250, 120, 300, 78, "labsupport", ["connect() · wire, trace, timelines, inspector",
+                                              "checks · patterns · API, Functions model"], GREY),
         arrow(400, 82, 400, 118),
         box(40, 250, 330, 190, "Local cloud (default, offline)", [], GREEN, "#f3faf3"),
         box(60, 290, 290, 44, "Azurite: queue + blob (HTTPS)", [], GREEN),
