@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 
@@ -18,23 +19,30 @@ COMMANDS = {
 }
 
 
-def usage() -> str:
-    lines = ["usage: python -m labsupport.bench <name> [options]", "", "benchmarks:"]
-    lines += [f"  {name:<16} {summary}" for name, (_, summary) in COMMANDS.items()]
-    return "\n".join(lines)
+def build_parser() -> argparse.ArgumentParser:
+    """The dispatcher: a benchmark's name, then its own options (each has its parser, loaded
+    only when it runs, so listing the benchmarks imports none of them)."""
+    listing = "\n".join(f"  {name:<16} {summary}" for name, (_, summary) in COMMANDS.items())
+    parser = argparse.ArgumentParser(prog="python -m labsupport.bench",
+                                     description="Run one benchmark.",
+                                     epilog=f"benchmarks:\n{listing}",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("name", choices=COMMANDS, metavar="<name>",
+                        help="the benchmark to run (see below)")
+    parser.add_argument("options", nargs=argparse.REMAINDER,
+                        help="the benchmark's own options (<name> --help lists them)")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] in ("-h", "--help"):
-        print(usage())
-        return 0 if argv else 2
-    name, *rest = argv
-    if name not in COMMANDS:
-        print(f"{name!r} is not a benchmark.\n\n{usage()}", file=sys.stderr)
+    parser = build_parser()
+    if not argv:
+        parser.print_help()
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
-    return module.main(rest) or 0
+    args = parser.parse_args(argv)
+    module = importlib.import_module(COMMANDS[args.name][0])
+    return module.main(args.options) or 0
 
 
 if __name__ == "__main__":

@@ -15,8 +15,19 @@ def test_without_a_name_it_lists_the_benchmarks(capsys):
 
 
 def test_an_unknown_benchmark_is_named_with_the_choices(capsys):
-    assert main(["fastest"]) == 2
-    assert capsys.readouterr().err.startswith("'fastest' is not a benchmark.\n\nusage:")
+    with pytest.raises(SystemExit) as exit_:
+        main(["fastest"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m labsupport.bench")
+    assert "invalid choice: 'fastest'" in err and "fault-injection" in err
+
+
+def test_a_benchmark_gets_its_own_options_and_help(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["throughput", "--help"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: python -m labsupport.bench throughput")
 
 
 def test_throughput_prints_the_table_and_ratios_and_saves_csv(lab, monkeypatch, capsys,
