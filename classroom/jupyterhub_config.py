@@ -14,6 +14,7 @@ Settings from the environment (all optional):
   QUEUE_LAB_HUB_PYTHON      the Python learners' servers run (default: the project's .venv;
                             it and the project must be readable by every user)
   QUEUE_LAB_IDLE_TIMEOUT    seconds before an idle server is stopped (default 3600)
+  QUEUE_LAB_CULL_EVERY      how often the culler looks, in seconds (default 60)
   QUEUE_LAB_TOOLS_TOKEN_FILE  a file (0600) holding an API token for the instructor's
                             scripts (service "class-tools": start/stop servers, list users;
                             the room test uses it); no such service without it
@@ -38,6 +39,7 @@ state = Path(os.environ.get("QUEUE_LAB_HUB_DIR", PROJECT / ".lab" / "hub"))
 state.mkdir(parents=True, exist_ok=True, mode=0o700)
 instructor = os.environ.get("QUEUE_LAB_INSTRUCTOR") or os.environ.get("SUDO_USER") or "root"
 idle_timeout = int(os.environ.get("QUEUE_LAB_IDLE_TIMEOUT", "3600"))
+cull_every = int(os.environ.get("QUEUE_LAB_CULL_EVERY", "60"))
 
 
 
@@ -124,7 +126,7 @@ c.Spawner.environment = {
 c.JupyterHub.services = [{
     "name": "idle-culler",
     "command": [sys.executable, "-m", "jupyterhub_idle_culler",
-                f"--timeout={idle_timeout}", "--cull-every=60"],
+                f"--timeout={idle_timeout}", f"--cull-every={cull_every}"],
 }]
 c.JupyterHub.load_roles = [{
     "name": "idle-culler",

@@ -106,3 +106,122 @@ def remove_learners(*names: str) -> None:
 def learner_names(tag: str, count: int) -> list[str]:
     """Names no other run uses at the same time (pid), 'ql' + tag + letter."""
     return [f"ql{tag}{os.getpid()}{chr(ord('a') + i)}" for i in range(count)]
+
+
+class Hub:
+    """A JupyterHub started from classroom/jupyterhub_config.py on free loopback ports."""
+
+    def __init__(self, folder: Path, python: Path, idle_timeout: int = 3600,
+                 cull_every: int = 60):
+        import secrets
+        import socket
+
+        def free() -> int:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                return probe.getsockname()[1]
+
+        self.folder = folder
+        self.token = secrets.token_hex(32)
+        token_file = folder / "tools.token"
+        token_file.write_text(self.token)
+        token_file.chmod(0o600)
+        self.port, api = free(), free()
+        while api + 1 == self.port or not _free(api + 1):
+            api = free()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = folder / "hub.log"
+        env = {**os.environ, "QUEUE_LAB_HUB_PORT": str(self.port),
+               "QUEUE_LAB_HUB_API_PORT": str(api), "QUEUE_LAB_HUB_DIR": str(folder / "state"),
+               "QUEUE_LAB_HUB_PYTHON": str(python), "QUEUE_LAB_TOOLS_TOKEN_FILE": str(token_file),
+               "QUEUE_LAB_IDLE_TIMEOUT": str(idle_timeout), "QUEUE_LAB_INSTRUCTOR": "root",
+               "QUEUE_LAB_CULL_EVERY": str(cull_every)}
+        env.pop("LAB_STATE_DIR", None)
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).with_name("jupyterhub")), "-f",
+                 str(PROJECT / "classroom" / "jupyterhub_config.py")],
+                cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        self.wait(lambda: self.api_get("/").status_code == 200, 120, "the hub to answer")
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+    def wait(self, condition, timeout: float, what: str) -> None:
+        import time
+
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.process.poll() is None, f"the hub stopped:\n{self.log_tail()}"
+            try:
+                if condition():
+                    return
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, f"waited {timeout} s for {what}:\n" \
+                f"{self.log_tail()}"
+            time.sleep(0.5)
+
+    def api(self, method: str, path: str, **kwargs):
+        import requests
+
+        return requests.request(method, f"{self.base}/hub/api{path}", timeout=120,
+                                headers={"Authorization": f"token {self.token}"}, **kwargs)
+
+    def api_get(self, path: str):
+        return self.api("GET", path)
+
+    def user(self, name: str) -> dict:
+        return self.api_get(f"/users/{name}").json()
+
+    def start_server(self, name: str, timeout: float = 240) -> None:
+        answer = self.api("POST", f"/users/{name}/server")
+        assert answer.status_code in (201, 202), f"{answer.status_code} {answer.text}"
+        self.wait(lambda: (self.user(name)["servers"].get("", {}).get("ready")), timeout,
+                  f"{name}'s server")
+
+    def stop_server(self, name: str, timeout: float = 120) -> None:
+        answer = self.api("DELETE", f"/users/{name}/server")
+        assert answer.status_code in (202, 204), f"{answer.status_code} {answer.text}"
+        self.wait(lambda: not self.user(name)["servers"], timeout, f"{name}'s server to stop")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+
+def _free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.fixture(scope="module")
+def hub_learners(learner_python, tmp_path_factory):
+    """Two learners (name → password) and a hub that lets them in."""
+    require_root()
+    names = learner_names("h", 2)
+    passwords = add_learners(*names)
+    folder = tmp_path_factory.mktemp("hub")
+    try:
+        hub = Hub(folder, learner_python)
+    except BaseException:
+        remove_learners(*names)
+        raise
+    try:
+        hub.api("POST", "/users", json={"usernames": names})
+        yield hub, passwords
+    finally:
+        for name in names:
+            if hub.process.poll() is None and hub.user(name).get("servers"):
+                hub.stop_server(name)
+        hub.stop()
+        remove_learners(*names)
