@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from .azurite import SERVICES, find_azurite, find_node, log_tail
 from .certs import certificate_paths, ensure_certificates, ensure_hashed_directory, trust_variables
 from .constants import SUBSCRIPTION_ID
@@ -150,20 +152,25 @@ def _owned_by(pid: int, folder: StateFolder) -> bool:
     ``--location``. Whole arguments are compared: a folder inside this one is another lab's.
     """
     try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
+        args = psutil.Process(pid).cmdline()
+    except (psutil.Error, ValueError):  # gone, not ours to read, or no pid at all
         return False
     ours = {str(folder.root), str(folder.azurite_data)}
-    return any(arg.decode(errors="replace") in ours for arg in args)
+    return any(arg in ours for arg in args)
 
 
 def _terminate(pid: int, folder: StateFolder, timeout: float) -> None:
+    """SIGTERM a process started for this folder; SIGKILL it after ``timeout`` seconds.
+    psutil signals only the process it found (a pid reused meanwhile is not touched)."""
     if not (pid_alive(pid) and _owned_by(pid, folder)):
         return
-    with contextlib.suppress(ProcessLookupError):  # it may end on its own at any moment
-        os.kill(pid, signal.SIGTERM)
+    with contextlib.suppress(psutil.NoSuchProcess):  # it may end on its own at any moment
+        process = psutil.Process(pid)
+        process.terminate()
+        # Not process.wait(): an ended daemon whose parent has not reaped it stays a
+        # zombie, which pid_alive counts as ended.
         if not wait_for(lambda: not pid_alive(pid), timeout, interval=0.05):
-            os.kill(pid, signal.SIGKILL)
+            process.kill()
 
 
 def _clear_stale(folder: StateFolder, record: Record | None) -> None:
