@@ -12,7 +12,6 @@ of parsing the whole 230 KB bundle for every new connection).
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import re
 import shutil
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import certifi
 import trustme
+from OpenSSL import crypto
 
 SERVER_NAMES = ("127.0.0.1", "localhost", "::1")
 
@@ -115,85 +115,9 @@ def write_hashed_directory(bundle: Path, directory: Path) -> None:
 _PEM_CERTIFICATE = re.compile(
     rb"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
 
-# OpenSSL's subject hash (X509_NAME_hash, the "new" hash since 1.0.0): SHA-1 of the
-# canonical encoding of the name (crypto/x509/x_name.c, x509_name_canon), first 4 bytes
-# read little-endian. Canonical: each RDN as a DER SET OF SEQUENCE {OID, value}, the SETs
-# concatenated without the outer SEQUENCE; values of these string types become UTF8String,
-# trimmed, with inner runs of white space made one space and ASCII letters lower case.
-_CANON_DECODINGS = {
-    0x0C: "utf-8",  # UTF8String
-    0x13: "latin-1",  # PrintableString
-    0x14: "latin-1",  # T61String (OpenSSL reads its bytes as Latin-1)
-    0x16: "latin-1",  # IA5String
-    0x1A: "latin-1",  # VisibleString
-    0x1C: "utf-32-be",  # UniversalString
-    0x1E: "utf-16-be",  # BMPString
-}
-_WHITE_SPACE = re.compile(rb"[ \t\n\v\f\r]+")  # runs of what ossl_isspace() accepts
-
-
 def subject_hash(certificate: bytes) -> str:
     """What ``openssl x509 -hash`` prints for this (DER) certificate: 8 lower-case hex
-    digits."""
-    canonical = b"".join(_canonical_rdn(rdn) for rdn in _der_items(_subject(certificate)))
-    return f"{int.from_bytes(hashlib.sha1(canonical).digest()[:4], 'little'):08x}"
-
-
-def _subject(certificate: bytes) -> bytes:
-    """The contents of the subject Name, as the certificate encodes it."""
-    tbs = _der_items(_der_value(_der_items(_der_value(certificate))[0]))
-    fields = [item for item in tbs if item[0] != 0xA0]  # skip the optional [0] version
-    _serial, _signature, _issuer, _validity, subject = fields[:5]
-    return _der_value(subject)
-
-
-def _canonical_rdn(rdn: bytes) -> bytes:
-    entries = []
-    for attribute in _der_items(_der_value(rdn)):
-        oid, value = _der_items(_der_value(attribute))
-        entries.append(_der(0x30, oid + _canonical_value(value)))
-    return _der(0x31, b"".join(sorted(entries)))  # DER orders a SET OF by encoding
-
-
-def _canonical_value(value: bytes) -> bytes:
-    tag = value[0]
-    if tag not in _CANON_DECODINGS:
-        return value
-    text = _der_value(value).decode(_CANON_DECODINGS[tag]).encode("utf-8")
-    text = _WHITE_SPACE.sub(b" ", text.strip(b" \t\n\v\f\r"))
-    return _der(0x0C, text.translate(_ASCII_LOWER))
-
-
-_ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
-
-
-def _der_header(data: bytes, offset: int = 0) -> tuple[int, int, int]:
-    """(tag, start, end) of the DER element at ``offset``: its value is data[start:end]."""
-    length, start = data[offset + 1], offset + 2
-    if length & 0x80:
-        count = length & 0x7F
-        length, start = int.from_bytes(data[start:start + count], "big"), start + count
-    return data[offset], start, start + length
-
-
-def _der_value(element: bytes) -> bytes:
-    _, start, end = _der_header(element)
-    return element[start:end]
-
-
-def _der_items(contents: bytes) -> list[bytes]:
-    """The whole elements (tag, length and value) that ``contents`` holds, in order."""
-    items, offset = [], 0
-    while offset < len(contents):
-        _, _, end = _der_header(contents, offset)
-        items.append(contents[offset:end])
-        offset = end
-    return items
-
-
-def _der(tag: int, value: bytes) -> bytes:
-    length = len(value)
-    if length < 0x80:
-        return bytes([tag, length]) + value
-    size = (length.bit_length() + 7) // 8
-    return bytes([tag, 0x80 | size]) + length.to_bytes(size, "big") + value
+    digits. OpenSSL computes it (X509_NAME_hash, through pyOpenSSL), so the name's
+    canonical form (case, white space, string types) is OpenSSL's own."""
+    x509 = crypto.load_certificate(crypto.FILETYPE_ASN1, certificate)
+    return f"{x509.subject_name_hash():08x}"

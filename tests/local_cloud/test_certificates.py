@@ -2,7 +2,7 @@
 ``openssl rehash`` would make from the bundle, and it follows the bundle.
 
 The subject hashes are checked against the ``openssl`` command, the reference; the lab
-itself computes them in Python and never runs it.
+itself has OpenSSL compute them (pyOpenSSL) and never runs the command.
 """
 
 from __future__ import annotations
