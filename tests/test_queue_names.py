@@ -65,3 +65,14 @@ def test_one_home_for_the_rule():
              and shape.search(p.read_text(encoding="utf-8"))]
     assert found == []
     assert shape.search(home.read_text(encoding="utf-8"))
+
+
+def test_the_poison_pattern_keeps_the_same_length():
+    """Patterns may import only the standard library, the SDKs, pydantic and each other, so
+    the poison pattern writes the length itself: it must be this rule's."""
+    from labsupport.patterns.poison import MAX_QUEUE_NAME, poison_queue_name
+
+    assert MAX_QUEUE_NAME == MAX_LENGTH
+    assert is_queue_name(poison_queue_name("a" * (MAX_LENGTH - len("-poison"))))
+    with pytest.raises(ValueError, match="longer than 63 characters"):
+        poison_queue_name("a" * (MAX_LENGTH - len("-poison") + 1))

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
+from ..queue_names import MAX_LENGTH
 from ..trace import Tracer, describe_error
 from . import Result, report
 
@@ -79,7 +80,7 @@ CHECK_QUEUE_SUFFIX = "-check"
 def check_queue(queue, suffix: str = CHECK_QUEUE_SUFFIX):
     """A client of a new, empty queue beside ``queue``: same account, credential and API
     version, named ``<queue name><suffix>`` (cut to the 63 characters a name may have)."""
-    name = queue.queue_name[:63 - len(suffix)].rstrip("-") + suffix
+    name = queue.queue_name[:MAX_LENGTH - len(suffix)].rstrip("-") + suffix
     scheme, netloc, path, query, fragment = urlsplit(queue.url)
     url = urlunsplit((scheme, netloc, path.rstrip("/").rsplit("/", 1)[0] + "/" + name,
                       query, fragment))

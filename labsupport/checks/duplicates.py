@@ -35,6 +35,7 @@ from collections import Counter
 
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
+from ..queue_names import MAX_LENGTH
 from ..trace import describe_error
 from ..wire import WireLog
 from . import Result, report
@@ -75,7 +76,7 @@ def _order_id(text: str | None) -> str | None:
 def _check_queue(queue):
     """A queue of the check's own next to ``queue``: same account, class and credential."""
     account_url = queue.url.split("?")[0].rstrip("/").rsplit("/", 1)[0]
-    name = f"{queue.queue_name[:63 - len('-check')]}-check"   # queue names: 63 at most
+    name = f"{queue.queue_name[:MAX_LENGTH - len('-check')]}-check"
     client = type(queue).from_queue_url(f"{account_url}/{name}", credential=queue.credential)
     with contextlib.suppress(ResourceExistsError):
         client.create_queue()
