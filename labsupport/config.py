@@ -17,6 +17,9 @@ from .paths import project_root, state_dir
 
 BACKENDS = ("local", "azure")
 # The subscription of the local backend: the local cloud's default one (it serves any).
+# The lab's copy of localcloud.SUBSCRIPTION_ID: this module is read by code that must not
+# import the local cloud (the API, contract 4 of tests/test_import_contracts.py), so the
+# two sides keep one copy each and tests/local_cloud/test_service_contract.py holds them equal.
 LOCAL_SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
 AZURE_MANAGEMENT_URL = "https://management.azure.com"
 PORT_SETTINGS = {
@@ -34,7 +37,10 @@ MAX_NETWORK_RTT_MS = 1000
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{2,30}$")
-_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+#: Azure's storage account name rule, the lessons' side's one home (the local cloud keeps
+#: its own in localcloud/management/naming.py; docs/ARCHITECTURE.md says why).
+ACCOUNT_NAME_PATTERN = "[a-z0-9]{3,24}"
+_ACCOUNT = re.compile(f"^{ACCOUNT_NAME_PATTERN}$")
 _RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,90}$")
 _LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 

@@ -11,12 +11,13 @@ import re
 
 import jwt
 
+from ..config import ACCOUNT_NAME_PATTERN
 from .errors import AuthError
 
 STORAGE_AUDIENCE = "https://storage.azure.com"
 # Audiences Azure Storage accepts for the queue service (``aud`` claim of a bearer token).
 _QUEUE_AUDIENCE = re.compile(
-    r"^(https://storage\.azure\.com|https://([a-z0-9]{3,24})\.queue\.core\.windows\.net)/?$"
+    rf"^(https://storage\.azure\.com|https://({ACCOUNT_NAME_PATTERN})\.queue\.core\.windows\.net)/?$"
 )
 
 
