@@ -43,27 +43,35 @@ def require_root() -> None:
                     "where learners can read it (docs/CLASSROOM.md)")
 
 
-@pytest.fixture(scope="session")
-def learner_python(tmp_path_factory) -> Path:
-    """A Python every learner can run, with the lab's packages."""
-    require_root()
+def make_learner_python(folder: Path) -> Path | str:
+    """The .venv's Python if every user can run it, else a small venv in ``folder`` with the
+    machine's own Python of the same version and the .venv's site-packages; or why not."""
     venv_python = PROJECT / ".venv" / "bin" / "python"
     if open_to_everyone(venv_python):
-        yield venv_python
-        return
+        return venv_python
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     system = next((Path(p) for p in (f"/usr/bin/{version}", f"/usr/local/bin/{version}")
                    if Path(p).exists() and open_to_everyone(Path(p))), None)
     if system is None:
-        pytest.skip(f"the .venv's Python is not open to other users and there is no {version} "
-                    "they can run: install the lab as docs/CLASSROOM.md says")
-    folder = Path(f"/tmp/queue-lab-learner-python-{os.getpid()}")
+        return (f"the .venv's Python is not open to other users and there is no {version} "
+                "they can run: install the lab as docs/CLASSROOM.md says")
     subprocess.run([str(system), "-m", "venv", "--without-pip", str(folder)], check=True)
     os.chmod(folder, 0o755)
     site = folder / "lib" / version / "site-packages"
     (site / "queue_lab_install.pth").write_text(
         f"import site; site.addsitedir({sysconfig.get_path('purelib')!r})\n")
-    yield folder / "bin" / "python"
+    return folder / "bin" / "python"
+
+
+@pytest.fixture(scope="session")
+def learner_python() -> Path:
+    """A Python every learner can run, with the lab's packages."""
+    require_root()
+    folder = Path(f"/tmp/queue-lab-learner-python-{os.getpid()}")
+    python = make_learner_python(folder)
+    if isinstance(python, str):
+        pytest.skip(python)
+    yield python
     shutil.rmtree(folder, ignore_errors=True)
 
 
