@@ -59,7 +59,18 @@ def _ensure_group() -> None:
     try:
         grp.getgrnam(GROUP)
     except KeyError:
-        subprocess.run(["groupadd", GROUP], check=True)
+        subprocess.run(["groupadd", "--force", GROUP], check=True)
+
+
+@contextlib.contextmanager
+def _one_at_a_time():
+    """Two instructors' commands (or parallel tests) change /etc/passwd one after the other:
+    useradd fails rather than wait when another holds its lock."""
+    import fcntl
+
+    with open("/run/queue-lab-accounts.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def add_learners(names: list[str]) -> list[NewLearner]:
@@ -70,6 +81,11 @@ def add_learners(names: list[str]) -> list[NewLearner]:
     """
     need_root("add-learners")
     check_names(names)
+    with _one_at_a_time():
+        return _add(names)
+
+
+def _add(names: list[str]) -> list[NewLearner]:
     _ensure_group()
     members = set(grp.getgrnam(GROUP).gr_mem)
     for name in names:
@@ -109,6 +125,11 @@ def remove_learners(names: list[str]) -> list[str]:
     """Delete learners of the class group and their homes (``userdel -r``); others refused."""
     need_root("remove-learners")
     check_names(names)
+    with _one_at_a_time():
+        return _remove(names)
+
+
+def _remove(names: list[str]) -> list[str]:
     removed = []
     for name in names:
         if not _exists(name):
