@@ -22,6 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, NullFormatter
 
+from .durations import duration_text
 from .png import DPI, png_bytes, show_png
 from .trace import Tracer
 
@@ -338,7 +339,7 @@ def _draw_bars(ax, scene: _Scene, right: float, last_moment: float) -> None:
         marker, colour, _ = MARKERS["continues"]
         ax.plot([right], [rows[message]], marker=marker, color=colour, markersize=MARKER_SIZE,
                 linestyle="none", zorder=3, clip_on=False)
-        ax.annotate(f"{what} until {_clock_time(end)}", (last_moment, rows[message]),
+        ax.annotate(f"{what} until {duration_text(end)}", (last_moment, rows[message]),
                     xytext=(ARROW_GAP, 0), textcoords="offset pixels", ha="left",
                     va="center", fontsize=7, zorder=4)
 
@@ -390,18 +391,6 @@ def timeline_figure(tracer_or_frame, title: str | None = None) -> Figure:
     return figure
 
 
-def _clock_time(seconds: float) -> str:
-    """A time since the demo started, in the largest unit that keeps it short."""
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= 10 * size:
-            return f"{seconds / size:.1f} {unit}"
-    return f"{seconds:.1f} s"
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
 def _label_stretches(ax, axis: TimeAxis, stretches) -> None:
     """Write over each shaded stretch how much time it really covers.
 
@@ -412,7 +401,7 @@ def _label_stretches(ax, axis: TimeAxis, stretches) -> None:
     on_top = blended_transform_factory(ax.transData, ax.transAxes)
     for t0, t1 in stretches:
         middle = axis.inverse((axis.forward(t0) + axis.forward(t1)) / 2)
-        ax.text(float(middle), 1.0, _duration(t1 - t0), transform=on_top, ha="center",
+        ax.text(float(middle), 1.0, duration_text(t1 - t0), transform=on_top, ha="center",
                 va="bottom", fontsize=7, color=MARKER_COLOURS["time"])
 
 

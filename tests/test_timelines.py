@@ -206,7 +206,7 @@ def test_a_bar_past_the_last_event_ends_in_an_arrow_labelled_with_its_true_end()
     (lease,) = bars(ax)
     assert lease.get_x() == 1.0
     assert lease.get_x() + lease.get_width() == pytest.approx(right)  # to the edge, no further
-    assert "lease until 31.0 s" in [t.get_text() for t in ax.texts]
+    assert "lease until 31 s" in [t.get_text() for t in ax.texts]
     arrows = [line for x, _, m, line in markers(ax) if m == ">" and x == right]
     assert len(arrows) == 1 and not arrows[0].get_clip_on()
     assert ax.get_window_extent(renderer).x1 >= arrows[0].get_window_extent(renderer).x0

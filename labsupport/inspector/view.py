@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
+from ..durations import duration_text
 from .model import CLOCK, DELAYED, FINAL, LEASED, PEEK_LIMIT, SERVICE, SOURCES, WIRE, Counts, Row
 
 MAX_ROWS = 16           # rows shown per queue (the newest)
@@ -22,30 +23,18 @@ _COLOURS = {"visible": "#2e7d32", "leased": "#e65100", "delayed": "#1565c0",
 _MARKS = {SERVICE: "●", WIRE: "◆", CLOCK: "◷"}
 
 
-def _clock_time(t: float, now: float, wall: float) -> str:
+def _wall_time(t: float, now: float, wall: float) -> str:
     return datetime.fromtimestamp(wall + (t - now)).strftime("%H:%M:%S")
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} d"
 
 
 def describe(row: Row, now: float, wall: float) -> str:
     """A row's state in words, e.g. ``leased by consumer-1 until 14:03:07``."""
     actor = row.actor or "a traced client"
     if row.state == LEASED:
-        until = f" until {_clock_time(row.until, now, wall)}" if row.until is not None else ""
+        until = f" until {_wall_time(row.until, now, wall)}" if row.until is not None else ""
         return f"leased by {actor}{until}"
     if row.state == DELAYED:
-        return f"delayed until {_clock_time(row.until, now, wall)}"
+        return f"delayed until {_wall_time(row.until, now, wall)}"
     if row.state in ("deleted", "moved to poison"):
         text = f"{row.state} by {actor}"
         return f"{text} ({row.note})" if row.note else text
@@ -69,7 +58,7 @@ def _bar(row: Row) -> str:
     return (f'<span title="time left on its {what}" style="display:inline-block;width:70px;'
             f'height:8px;background:var(--jp-layout-color3,#ddd);border-radius:2px;'
             f'vertical-align:middle"><span style="display:block;height:8px;width:{share:.0%};'
-            f'background:{colour};border-radius:2px"></span></span> {_duration(row.left)}')
+            f'background:{colour};border-radius:2px"></span></span> {duration_text(row.left)}')
 
 
 def _panel(counts: Counts, rows: list[Row], now: float, wall: float) -> str:
@@ -120,7 +109,7 @@ def render(panels: list[tuple[Counts, list[Row]]], *, now: float, wall: float, s
     refreshed = [c.refreshed for c, _ in panels if c.refreshed is not None]
     header = "<b>Queue inspector</b>"
     if refreshed:
-        header += f" · last refresh {_clock_time(max(refreshed), now, wall)}"
+        header += f" · last refresh {_wall_time(max(refreshed), now, wall)}"
     if running:
         header += f" · every {interval:g} s" + (" (nothing changing)" if interval > fastest
                                                 else "")
