@@ -2,6 +2,10 @@
 
 Every setting has a default that works offline; ``LAB_BACKEND=azure`` switches the same
 notebooks to a real subscription. Invalid values raise :class:`ConfigError` with a fix.
+
+Why our own ``lab.env`` reader and not pydantic-settings: ``import labsupport`` loads this
+module and only the standard library (tests/test_lazy_imports.py), and its errors name the
+line, never its content, which may hold a key (pydantic's errors quote the input by default).
 """
 
 from __future__ import annotations
