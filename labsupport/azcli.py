@@ -61,6 +61,11 @@ def executable() -> Path:
     if not az.is_file():
         raise AzureCliError(f"The Azure CLI is not installed in {VENV}: run `make cli` (it "
                             f"installs the pinned azure-cli there, in its own environment).")
+    python = (VENV / "bin" / "python").resolve()
+    if not os.access(python, os.X_OK):  # e.g. a learner on a hub, the CLI's Python in /root
+        raise AzureCliError(f"The Azure CLI in {VENV} cannot be run by this user ({python} "
+                            f"is not reachable): install the lab where every user can run it "
+                            f"(docs/CLASSROOM.md, 'A class on one hub').")
     return az
 
 
