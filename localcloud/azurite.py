@@ -27,9 +27,9 @@ from pathlib import Path
 
 from .errors import LocalCloudError, NotInstalledError, PortTakenError
 from .ports import port_accepts, port_taken
+from .processes import ChildExited, log_tail, start_logged, wait_started
 from .state import StateFolder
 from .tokens import SIGNING_KEY_SECRET, new_signing_key
-from .waits import wait_for
 
 SERVICES = ("blob", "queue", "table")
 ENTRY = Path(__file__).with_name("azurite_entry.js")
@@ -100,15 +100,6 @@ def accounts_variable(accounts: dict[str, tuple[str, str]]) -> str:
     return ";".join(f"{name}:{k1}:{k2}" for name, (k1, k2) in sorted(accounts.items()))
 
 
-def log_tail(path: Path, lines: int = 15) -> str:
-    """The last lines of a log file, for error messages."""
-    try:
-        text = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "(no log)"
-    return "\n".join(text[-lines:]) or "(empty log)"
-
-
 class Azurite:
     """One Azurite process (blob, queue and table services) owned by the local cloud."""
 
@@ -156,42 +147,37 @@ class Azurite:
         if accounts:
             env["AZURITE_ACCOUNTS"] = accounts_variable(accounts)
         self.folder.azurite_data.mkdir(parents=True, exist_ok=True)
-        self.folder.logs.mkdir(parents=True, exist_ok=True)
         replies, reply_end = os.pipe()
         env["LAB_AZURITE_REPLY_FD"] = str(reply_end)
         try:
-            with open(self.log_path, "ab") as log:
-                self.process = subprocess.Popen(
-                    self.command(), env=env, stdin=subprocess.PIPE, stdout=log,
-                    stderr=subprocess.STDOUT, cwd=self.folder.root, pass_fds=(reply_end,),
-                )
+            self.process = start_logged(self.command(), self.log_path, env=env,
+                                        stdin=subprocess.PIPE, cwd=self.folder.root,
+                                        pass_fds=(reply_end,))
         except BaseException:
             os.close(replies)
             raise
         finally:
             os.close(reply_end)
         self._replies, self._pending = replies, b""
-        if not wait_for(self._listening, timeout):
+        try:
+            listening = wait_started(
+                self.process, lambda: all(port_accepts(self.ports[s]) for s in SERVICES),
+                timeout)
+        except ChildExited as exited:
+            self._close_channel()
+            for service in SERVICES:  # the usual reason: a port was taken meanwhile
+                if port_taken(self.ports[service]):
+                    raise PortTakenError(service, self.ports[service]) from None
+            raise LocalCloudError(
+                f"Azurite exited with code {exited.code} while starting. "
+                f"Last lines of {self.log_path}:\n{self.log_tail()}"
+            ) from None
+        if not listening:
             self.stop()
             raise LocalCloudError(
                 f"Azurite did not open its ports within {timeout:.0f} s. Last lines of "
                 f"{self.log_path}:\n{self.log_tail()}"
             )
-
-    def _listening(self) -> bool:
-        """True once every port answers; Azurite ending while it starts is an error."""
-        if all(port_accepts(self.ports[s]) for s in SERVICES):
-            return True
-        if self.process.poll() is not None:
-            self._close_channel()
-            for service in SERVICES:  # the usual reason: a port was taken meanwhile
-                if port_taken(self.ports[service]):
-                    raise PortTakenError(service, self.ports[service])
-            raise LocalCloudError(
-                f"Azurite exited with code {self.process.returncode} while starting. "
-                f"Last lines of {self.log_path}:\n{self.log_tail()}"
-            )
-        return False
 
     def set_accounts(self, accounts: dict[str, tuple[str, str]],
                      timeout: float = CONTROL_TIMEOUT) -> None:

@@ -29,10 +29,11 @@ from pathlib import Path
 
 import psutil
 
-from .azurite import SERVICES, find_azurite, find_node, log_tail
+from .azurite import SERVICES, find_azurite, find_node
 from .certs import certificate_paths, ensure_certificates, ensure_hashed_directory, trust_variables
 from .constants import SUBSCRIPTION_ID
 from .errors import LocalCloudError, LocalCloudRestarted, PortTakenError
+from .processes import ChildExited, keep_previous, log_tail, start_logged, wait_started
 from .state import Record, StateFolder, pid_alive, read_record, state_folder
 from .waits import wait_for
 
@@ -225,7 +226,7 @@ def start(folder: StateFolder | os.PathLike | str, ports: Ports, *,
         ensure_certificates(folder.root / "tls")
         folder.logs.mkdir(parents=True, exist_ok=True)
         log_path = folder.logs / "localcloud.log"
-        _keep_previous(log_path)
+        keep_previous(log_path)
         # A port taken between its choice and the listen: a chooser chooses again.
         for _ in range(PORT_ATTEMPTS if callable(ports) else 1):
             chosen = _ports_to_use(ports, folder)
@@ -248,11 +249,8 @@ def _spawn(folder: StateFolder, ports: dict[str, int], node_project: Path | None
                "--state-dir", str(folder.root), "--ports", json.dumps(ports)]
     if node_project is not None:
         command += ["--node-project", str(node_project)]
-    with open(log_path, "ab") as log:
-        return subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=folder.root, env=_daemon_environment(),
-        )
+    return start_logged(command, log_path, stdin=subprocess.DEVNULL, start_new_session=True,
+                        cwd=folder.root, env=_daemon_environment())
 
 
 def _wait_ready(process: subprocess.Popen, folder: StateFolder, log_path: Path,
@@ -261,21 +259,17 @@ def _wait_ready(process: subprocess.Popen, folder: StateFolder, log_path: Path,
 
     def ready() -> Record | None:
         record = read_record(folder)
-        if record and record.pid == process.pid:
-            return record
-        if process.poll() is not None:
-            if process.returncode == PortTakenError.EXIT_CODE:
-                raise _PortsTaken
-            raise LocalCloudError(
-                f"The local cloud failed to start (exit code {process.returncode}). "
-                f"Last lines of {log_path}:\n{log_tail(log_path, 20)}"
-            )
-        return None
+        return record if record and record.pid == process.pid else None
 
     try:
-        record = wait_for(ready, timeout)
-    except _PortsTaken:
-        return None
+        record = wait_started(process, ready, timeout)
+    except ChildExited as exited:
+        if exited.code == PortTakenError.EXIT_CODE:
+            return None
+        raise LocalCloudError(
+            f"The local cloud failed to start (exit code {exited.code}). "
+            f"Last lines of {log_path}:\n{log_tail(log_path, 20)}"
+        ) from None
     if record is None:
         _kill_group(process, folder)
         raise LocalCloudError(
@@ -283,16 +277,6 @@ def _wait_ready(process: subprocess.Popen, folder: StateFolder, log_path: Path,
             f"of {log_path}:\n{log_tail(log_path, 20)}"
         )
     return record
-
-
-class _PortsTaken(Exception):
-    """The daemon exited because another program took one of its ports."""
-
-
-def _keep_previous(log: Path) -> None:
-    """Keep the last run's log as ``<name>.1`` (after a crash it tells why)."""
-    if log.is_file() and log.stat().st_size:
-        log.replace(log.with_name(log.name + ".1"))
 
 
 def _say_restarted(problem: str, on_restart: Callable[[str], None] | None) -> None:
