@@ -33,12 +33,12 @@ import secrets
 import sqlite3
 from collections import Counter
 
-from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
-from ..queue_names import MAX_LENGTH
 from ..trace import describe_error
 from ..wire import WireLog
 from . import Result, report
+from .delivery import check_queue as scratch_queue
 
 ITEMS = ("box", "label")   # every order of the check has these two items
 JAM = "the label printer jammed"
@@ -73,16 +73,6 @@ def _order_id(text: str | None) -> str | None:
         return None
 
 
-def _check_queue(queue):
-    """A queue of the check's own next to ``queue``: same account, class and credential."""
-    account_url = queue.url.split("?")[0].rstrip("/").rsplit("/", 1)[0]
-    name = f"{queue.queue_name[:MAX_LENGTH - len('-check')]}-check"
-    client = type(queue).from_queue_url(f"{account_url}/{name}", credential=queue.credential)
-    with contextlib.suppress(ResourceExistsError):
-        client.create_queue()
-    return client
-
-
 def _install(db: sqlite3.Connection, fault: _Fault) -> None:
     db.create_function(FAULT_FUNCTION, 2, fault)
     db.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS {FAULT_TRIGGER} AFTER INSERT ON parcels "
@@ -111,7 +101,7 @@ def check_idempotent_consumer(handle, db: sqlite3.Connection, queue) -> Result:
     run = secrets.token_hex(4)
     retried, crashed, jammed = (f"order-{run}-{n}" for n in (1, 2, 3))
     fault = _Fault(jammed)
-    check_queue = _check_queue(queue)
+    check_queue = scratch_queue(queue)
     log = WireLog("check", queue=check_queue.queue_name)
     client = type(check_queue).from_queue_url(check_queue.url, credential=queue.credential,
                                               **log.hooks)
