@@ -214,6 +214,24 @@ def plot(results: list[dict], png: Path) -> Path:
     return png
 
 
+def table(results: list[dict]) -> str:
+    """The figures as a Markdown table (docs/CLASSROOM.md), one row per run."""
+    rows = ["| learners | spawn s (median, max) | first connect s (median) | "
+            "lesson time / alone (mean, max) | failures | peak RSS per learner MiB (max) | "
+            "hub RSS MiB | load 1-min max |", "|---|---|---|---|---|---|---|---|"]
+    for run in results:
+        spawn = sorted(r.get("spawn_s", float("nan")) for r in run["room"])
+        connect = sorted(r.get("first_connect_s", float("nan")) for r in run["room"])
+        ratios = [x for r in run["room"] for x in r.get("ratios", {}).values()]
+        rows.append(
+            f"| {run['learners']} | {spawn[len(spawn) // 2]:.1f}, {spawn[-1]:.1f} | "
+            f"{connect[len(connect) // 2]:.1f} | "
+            f"{sum(ratios) / len(ratios):.2f}, {max(ratios):.2f} | {run['failures']} | "
+            f"{max(r['peak_rss_mb'] for r in run['room'])} | {run['hub_peak_rss_mb']} | "
+            f"{run['load_max_1min']} |")
+    return "\n".join(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=4)
@@ -223,7 +241,9 @@ def main() -> int:
     parser.add_argument("--png", type=Path, default=Path("room.png"))
     args = parser.parse_args()
     if args.plot:
-        print(plot([json.loads(p.read_text()) for p in args.plot], args.png))
+        runs = [json.loads(p.read_text()) for p in args.plot]
+        print(table(runs))
+        print(plot(runs, args.png))
         return 0
     if os.geteuid() != 0:
         raise SystemExit("the room test creates Unix users for its learners: run it as root")
