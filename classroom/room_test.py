@@ -204,6 +204,7 @@ def plot(results: list[dict], png: Path) -> Path:
                        marker="s")
     memory.scatter([], [], color="tab:blue", label="a learner (server, kernel, local cloud)")
     memory.scatter([], [], color="tab:orange", marker="s", label="the hub (hub, proxy, culler)")
+    memory.set_xticks([run["learners"] for run in results])
     memory.set_xlabel("learners at once")
     memory.set_ylabel("peak RSS (MiB)")
     memory.set_ylim(bottom=0)
