@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from .errors import LocalCloudError, NotInstalledError, PortTakenError
-from .ports import port_accepts, port_taken
+from .ports import HOST, port_accepts, port_taken
 from .processes import ChildExited, log_tail, start_logged, wait_started
 from .state import StateFolder
 from .tokens import SIGNING_KEY_SECRET, new_signing_key
@@ -120,7 +120,7 @@ class Azurite:
         certs = self.folder.certificates
         args = [self.node, str(ENTRY), str(self.script)]
         for service in SERVICES:
-            args += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(self.ports[service])]
+            args += [f"--{service}Host", HOST, f"--{service}Port", str(self.ports[service])]
         return args + [
             "--location", str(self.folder.azurite_data),
             "--cert", str(certs.server_cert),

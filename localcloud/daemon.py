@@ -23,7 +23,7 @@ from .certs import ensure_certificates, trust_variables
 from .cloud import Cloud
 from .errors import LocalCloudError, PortTakenError
 from .management import StoreError, create_app, load_store
-from .ports import port_taken
+from .ports import HOST, port_taken
 from .state import Record, StateFolder, read_record, write_record
 from .tokens import SIGNING_KEY_SECRET, TokenService, new_signing_key
 
@@ -44,7 +44,7 @@ def build_cloud(folder: StateFolder, ports: dict[str, int],
 async def serve(cloud: Cloud, store) -> None:
     certs = cloud.folder.certificates
     config = uvicorn.Config(
-        create_app(cloud, store), host="127.0.0.1", port=cloud.ports["management"],
+        create_app(cloud, store), host=HOST, port=cloud.ports["management"],
         ssl_certfile=str(certs.server_cert), ssl_keyfile=str(certs.server_key),
         log_level="warning", access_log=False, lifespan="off",
         # Idle keep-alive TLS connections of live clients never answer close_notify; don't

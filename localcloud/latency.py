@@ -30,8 +30,8 @@ import time
 from collections.abc import Iterator
 
 from .errors import LocalCloudError
+from .ports import HOST
 
-HOST = "127.0.0.1"
 CHUNK = 64 * 1024
 MAX_ROUND_TRIP_MS = 1000
 

@@ -1,4 +1,4 @@
-"""Loopback ports: the local cloud's one home for probing them.
+"""Loopback ports: the local cloud's one home for its host and for probing its ports.
 
 The caller chooses the ports (``localcloud.start``); the local cloud probes them: whether
 a server of its own listens yet (:func:`port_accepts`) and, when a start fails, whether
