@@ -98,15 +98,14 @@ def _systemd_runs() -> bool:
     return True
 
 
-SPAWNER = "systemdspawner.SystemdSpawner" if _systemd_runs() else "localprocess"
-c.JupyterHub.spawner_class = SPAWNER
-if SPAWNER == "localprocess":
-    # The server's shutdown also stops the learner's local cloud: give it time before KILL.
-    c.LocalProcessSpawner.interrupt_timeout = 30
-    c.LocalProcessSpawner.term_timeout = 30
-else:
+if _systemd_runs():
+    c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
     c.SystemdSpawner.dynamic_users = False  # learners are real users, with real homes
     c.SystemdSpawner.isolate_tmp = True
+else:
+    # Stopping a server: SIGINT, then SIGTERM, 30 s apart (JupyterHub's defaults), which
+    # leaves the single-user command time to stop the learner's local cloud.
+    c.JupyterHub.spawner_class = "localprocess"
 
 # The single-user command: syncs the learner's notebooks, runs jupyterhub-singleuser, and
 # stops the learner's local cloud when it exits (labsupport/classroom/singleuser.py).
