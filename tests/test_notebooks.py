@@ -32,6 +32,10 @@ def test_anatomy(path):
     assert "What you will learn" in title.source and "Time:" in title.source
     first_code = next(c for c in cells(path) if c.cell_type == "code")
     assert "labsupport.connect(" in first_code.source, "the first code cell connects"
+    above = cells(path)[cells(path).index(first_code) - 1]
+    assert "Run this first" in above.source or "first cell to run" in above.source, (
+        "the markdown above the Setup cell must say to run it first (saved outputs look as if "
+        "the notebook had run)")
     for section in ("## Recap", "## Cleanup"):
         assert section in body, f"missing {section}"
 
