@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
-# Cells that tools/navigation.py writes from labsupport/course.py (course data, tested there).
+# Cells that tools/navigation.py writes from labsupport/lessons.py (course data, tested there).
 GENERATED_TAGS = {"nav", "contents"}
 
 _FENCE = re.compile(r"^\s*(```|~~~)")

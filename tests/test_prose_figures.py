@@ -10,7 +10,7 @@ Not scanned, because none of it can carry a run's figure:
 * code spans and link targets (a code span is code: ``time_to_live=2`` is the parameter
   the reader sees in the cell; a URL is an address);
 * the generated navigation and contents cells, and the title's "**Time:** about N minutes"
-  (course data from labsupport/course.py, checked by tests/test_lesson_times.py);
+  (course data from labsupport/lessons.py, checked by tests/test_lesson_times.py);
 * the figures of exam-style questions and their answers, which set their own scene ("the
   round trip is 25 ms") — unless the sentence points at a run ("above", "measured",
   "printed", "this run", "here"…), which is scanned like any other.
