@@ -72,7 +72,7 @@ def lab_resource_groups(resources: ResourceManagementClient) -> list[ResourceGro
 
 def _refusal(group: ResourceGroup) -> TeardownRefused:
     wanted = ", ".join(f"{k}={v}" for k, v in LAB_TAGS.items())
-    found = ", ".join(f"{k}={v}" for k, v in (group.tags or {}).items()) or "no tags"
+    found = ", ".join(f"{k}={v}" for k, v in sorted((group.tags or {}).items())) or "no tags"
     return TeardownRefused(
         f"Refusing to delete resource group {group.name!r}: it does not carry the lab's tags "
         f"({wanted}; it has {found}), so the lab did not create it. If LAB_RESOURCE_GROUP "
@@ -97,7 +97,9 @@ def plan(resources: ResourceManagementClient, storage: StorageManagementClient,
         if account.kind in QUEUE_KINDS:
             queues = tuple(q.name for q in storage.queue.list(resource_group, account.name))
         accounts.append(AccountPlan(account.name, queues))
-    return Plan(resource_group, True, dict(group.tags), tuple(accounts))
+    # Tags in name order: ARM keeps the order they were written in, which differs between
+    # whoever last wrote them (connect(), lesson 01), and a plan should read the same.
+    return Plan(resource_group, True, dict(sorted(group.tags.items())), tuple(accounts))
 
 
 def teardown(resources: ResourceManagementClient, storage: StorageManagementClient,

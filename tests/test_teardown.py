@@ -67,6 +67,18 @@ def test_plan_lists_the_accounts_and_queues_of_a_lab_group(clients, lab_group):
     assert plan.summary() == f"resource group {group} with 1 storage account(s) and 2 queue(s)"
 
 
+def test_a_plan_lists_the_tags_in_name_order_whatever_order_they_were_written_in(clients):
+    # ARM keeps tags in the order they were written; lesson 12 prints a plan under nbval.
+    written = dict(reversed(sorted(LAB_TAGS.items())))
+    group, _ = new_group(clients, written)
+    try:
+        plan = teardown.plan(*clients, group)
+        assert list(plan.tags) == sorted(LAB_TAGS)
+        assert list(clients[0].resource_groups.get(group).tags) == list(written)
+    finally:
+        clients[0].resource_groups.begin_delete(group).result()
+
+
 @pytest.mark.parametrize("tags", [
     None,
     {"owner": "someone-else"},
