@@ -26,6 +26,7 @@ from labsupport.errors import (
 from labsupport.waits import wait_for
 from localcloud import azurite as azurite_module
 from localcloud import supervisor
+from localcloud import waits as localcloud_waits
 from localcloud.state import pid_alive, read_record
 
 
@@ -136,7 +137,7 @@ uvicorn.Server.serve = _hang
 
 
 class _ClockThatJumps:
-    """The supervisor's clock, 1000 s ahead once ``marker`` exists (its deadline passes)."""
+    """The local cloud's clock, 1000 s ahead once ``marker`` exists (its deadline passes)."""
 
     def __init__(self, marker: Path):
         self.marker = marker
@@ -155,7 +156,9 @@ def test_start_that_times_out_leaves_no_process_behind(state, tmp_path_factory, 
     marker = hook / "azurite-is-up"
     monkeypatch.setenv("PYTHONPATH", str(hook))
     monkeypatch.setenv("LAB_TEST_HANG_MARKER", str(marker))
+    # The supervisor waits through localcloud.waits.wait_for: both read the jumping clock.
     monkeypatch.setattr(supervisor, "time", _ClockThatJumps(marker))
+    monkeypatch.setattr(localcloud_waits, "time", _ClockThatJumps(marker))
     try:
         with pytest.raises(LocalCloudError, match="did not become ready"):
             local.up(config_for(state))
