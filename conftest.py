@@ -28,11 +28,14 @@ import pytest
 CLOUD_FIXTURES = frozenset({"cloud", "local_cloud"})
 #: Folders whose items run code that connects on its own: the notebooks' nbval kernels.
 CLOUD_FOLDERS = ("notebooks",)
-#: The longest-running files (about 14–26 s each on 2 cores), started first under xdist
+#: The longest-running files (about 14–80 s each on 2 cores), started first under xdist
 #: (``--no-loadscope-reorder``): a worker that drew one of them near the end would finish
 #: alone. The rest keep their order. A file missing here only costs balance, not a result.
 LONGEST_FIRST = (
-    "tests/cli/test_commands.py",  # the Azure CLI: about 60 s on 2 cores
+    # the Azure CLI, one file per group of commands so they spread over the workers
+    "tests/cli/test_message_commands.py", "tests/cli/test_queue_commands.py",
+    "tests/cli/test_commands.py", "tests/cli/test_scripts.py",
+    "tests/hub/test_idle_culler.py", "tests/hub/test_hub.py", "tests/hub/test_two_learners.py",
     "tests/browser/test_jupyterlab.py", "tests/test_plain_client_loops.py",
     "tests/local_cloud/test_crash_honesty.py", "tests/test_delivery_fidelity.py",
     "tests/local_cloud/test_supervisor.py", "tests/throughput/test_measure.py",

@@ -24,6 +24,8 @@ import localcloud
 from labsupport import azcli
 from labsupport.redact import redact
 
+from .support import ACCOUNT, GROUP
+
 # What the caller's environment must not lend the prepared shell.
 FOREIGN = ("AZURE_", "IDENTITY_", "MSI_", "IMDS_", "LAB_")
 TRUST = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
@@ -104,3 +106,33 @@ def shell(az_installed, tmp_path_factory) -> Shell:
     assert done.returncode == 0, redact(done.stderr)
     yield Shell({**env, **exported(done.stdout)}, state, home)
     localcloud.stop(state)
+
+
+# The group, account, endpoint and key that the command tests use (tests/cli/test_*commands.py):
+# made with the CLI itself, once per test module (the files run on different workers).
+@pytest.fixture(scope="module")
+def account(shell) -> dict:
+    """The group and account the commands below use, made with the CLI itself."""
+    group = shell.run("group", "create", "--name", GROUP, "--location", "eastus")
+    assert (group["name"], group["location"]) == (GROUP, "eastus")
+    assert group["properties"]["provisioningState"] == "Succeeded"
+    created = shell.run("storage", "account", "create", "--name", ACCOUNT,
+                        "--resource-group", GROUP, "--location", "eastus",
+                        "--sku", "Standard_LRS")
+    assert (created["name"], created["sku"]["name"], created["kind"]) == (
+        ACCOUNT, "Standard_LRS", "StorageV2")
+    assert created["provisioningState"] == "Succeeded"
+    return created
+
+
+@pytest.fixture(scope="module")
+def endpoint(shell, account) -> str:
+    return shell.run("storage", "account", "show", "--name", ACCOUNT, "--resource-group",
+                     GROUP, "--query", "primaryEndpoints.queue", "-o", "tsv")
+
+
+@pytest.fixture(scope="module")
+def key(shell, account) -> str:
+    return shell.run("storage", "account", "keys", "list", "--account-name", ACCOUNT,
+                     "--resource-group", GROUP, "--query", "[0].value", "-o", "tsv",
+                     secret_output=True)

@@ -1,4 +1,4 @@
-"""The ``az`` commands of issue 23, offline, as a learner types them after the prepare command.
+"""The ``az`` management commands of issue 23, offline, as a learner types them.
 
 Management commands are exactly Azure's. Data-plane commands (``az storage queue …``,
 ``az storage message …``) add ``--queue-endpoint`` (the account's
@@ -8,7 +8,6 @@ host-style ones from ``--account-name`` (README, "The Azure CLI").
 
 from __future__ import annotations
 
-import base64
 import re
 import subprocess
 
@@ -17,28 +16,9 @@ import pytest
 import localcloud
 from labsupport.redact import redact
 
+from .support import ACCOUNT, CONTRIBUTOR, GROUP, is_account_key
+
 pytestmark = [pytest.mark.cloud, pytest.mark.azcli, pytest.mark.timeout(600)]
-GROUP, ACCOUNT = "rg-cli-lab", "clilab0001"
-CONTRIBUTOR = "Storage Queue Data Contributor"
-
-
-@pytest.fixture(scope="module")
-def account(shell) -> dict:
-    """The group and account the commands below use, made with the CLI itself."""
-    group = shell.run("group", "create", "--name", GROUP, "--location", "eastus")
-    assert (group["name"], group["location"]) == (GROUP, "eastus")
-    assert group["properties"]["provisioningState"] == "Succeeded"
-    created = shell.run("storage", "account", "create", "--name", ACCOUNT,
-                        "--resource-group", GROUP, "--location", "eastus",
-                        "--sku", "Standard_LRS")
-    assert (created["name"], created["sku"]["name"], created["kind"]) == (
-        ACCOUNT, "Standard_LRS", "StorageV2")
-    assert created["provisioningState"] == "Succeeded"
-    return created
-
-
-def is_account_key(value: str) -> bool:
-    return len(base64.b64decode(value, validate=True)) == 64
 
 
 def test_account_show_and_keys_list(shell, account):
@@ -78,107 +58,6 @@ def test_a_data_role_on_the_account(shell, account):
     assert again["roleDefinitionName"] == CONTRIBUTOR
     listed = shell.run("role", "assignment", "list", "--scope", account["id"])
     assert [a["id"] for a in listed] == [made["id"]]
-
-
-@pytest.fixture(scope="module")
-def endpoint(shell, account) -> str:
-    return shell.run("storage", "account", "show", "--name", ACCOUNT, "--resource-group",
-                     GROUP, "--query", "primaryEndpoints.queue", "-o", "tsv")
-
-
-@pytest.fixture(scope="module")
-def key(shell, account) -> str:
-    return shell.run("storage", "account", "keys", "list", "--account-name", ACCOUNT,
-                     "--resource-group", GROUP, "--query", "[0].value", "-o", "tsv",
-                     secret_output=True)
-
-
-def credentials(mode: str, endpoint: str, key: str) -> list[str]:
-    where = ["--queue-endpoint", endpoint]
-    return [*where, "--auth-mode", "login"] if mode == "login" else [*where, "--account-key",
-                                                                      key]
-
-
-@pytest.mark.parametrize("mode", ["login", "key"])
-def test_queue_commands(shell, endpoint, key, mode):
-    auth = credentials(mode, endpoint, key)
-    queue = f"cli-queue-{mode}"
-
-    assert shell.run("storage", "queue", "create", "--name", queue, *auth) == {"created": True}
-    assert shell.run("storage", "queue", "create", "--name", queue, *auth) == {"created": False}
-    assert queue in [q["name"] for q in shell.run("storage", "queue", "list", *auth)]
-    assert shell.run("storage", "queue", "exists", "--name", queue, *auth) == {"exists": True}
-    updated = shell.run("storage", "queue", "metadata", "update", "--name", queue,
-                        "--metadata", "team=orders", "stage=dev", *auth)
-    assert "updated" in updated
-    assert shell.run("storage", "queue", "metadata", "show", "--name", queue, *auth) == {
-        "team": "orders", "stage": "dev"}
-    listed = shell.run("storage", "queue", "list", "--include-metadata", "--prefix", queue,
-                       *auth)
-    assert [(q["name"], q["metadata"]) for q in listed] == [
-        (queue, {"team": "orders", "stage": "dev"})]
-
-    assert shell.run("storage", "queue", "delete", "--name", queue, *auth) == {"deleted": True}
-    assert shell.run("storage", "queue", "exists", "--name", queue, *auth) == {"exists": False}
-
-
-@pytest.mark.parametrize("mode", ["login", "key"])
-def test_message_commands(shell, endpoint, key, mode):
-    auth = credentials(mode, endpoint, key)
-    queue = f"cli-messages-{mode}"
-    shell.run("storage", "queue", "create", "--name", queue, *auth)
-
-    put = shell.run("storage", "message", "put", "--queue-name", queue, "--content", "hello",
-                    *auth)
-    shell.run("storage", "message", "put", "--queue-name", queue, "--content", "second",
-              *auth)
-    assert put["content"] == "hello" and put["popReceipt"]
-    peeked = shell.run("storage", "message", "peek", "--queue-name", queue,
-                       "--num-messages", "32", *auth)
-    assert sorted((m["content"], m["dequeueCount"]) for m in peeked) == [
-        ("hello", 0), ("second", 0)]
-
-    [got] = shell.run("storage", "message", "get", "--queue-name", queue,
-                      "--visibility-timeout", "600", *auth)
-    assert got["dequeueCount"] == 1
-    other = ({"hello", "second"} - {got["content"]}).pop()
-    updated = shell.run("storage", "message", "update", "--queue-name", queue, "--id",
-                        got["id"], "--pop-receipt", got["popReceipt"], "--content", "changed",
-                        "--visibility-timeout", "0", *auth)
-    assert updated["popReceipt"] != got["popReceipt"]
-    peeked = shell.run("storage", "message", "peek", "--queue-name", queue,
-                       "--num-messages", "32", *auth)
-    assert sorted(m["content"] for m in peeked) == sorted(["changed", other])
-
-    got_all = shell.run("storage", "message", "get", "--queue-name", queue,
-                        "--num-messages", "32", "--visibility-timeout", "600", *auth)
-    by_id = {m["id"]: m for m in got_all}
-    again = by_id.pop(got["id"])
-    assert (again["content"], again["dequeueCount"]) == ("changed", 2)
-    [second] = by_id.values()
-    shell.run("storage", "message", "delete", "--queue-name", queue, "--id", again["id"],
-              "--pop-receipt", again["popReceipt"], *auth)
-    shell.run("storage", "message", "update", "--queue-name", queue, "--id", second["id"],
-              "--pop-receipt", second["popReceipt"], "--visibility-timeout", "0", *auth)
-    left = shell.run("storage", "message", "peek", "--queue-name", queue,
-                     "--num-messages", "32", *auth)
-    assert [m["content"] for m in left] == [other]
-
-    shell.run("storage", "message", "clear", "--queue-name", queue, *auth)
-    assert shell.run("storage", "message", "peek", "--queue-name", queue, *auth) == []
-    shell.run("storage", "queue", "delete", "--name", queue, *auth)
-
-
-def test_a_connection_string_names_the_endpoint_too(shell, endpoint, key):
-    connection = (f"DefaultEndpointsProtocol=https;AccountName={ACCOUNT};AccountKey={key};"
-                  f"QueueEndpoint={endpoint}")
-    queue = "cli-connection-string"
-    created = shell.run("storage", "queue", "create", "--name", queue, "--connection-string",
-                        connection)
-    assert created == {"created": True}
-    assert shell.run("storage", "queue", "exists", "--name", queue, "--connection-string",
-                     connection) == {"exists": True}
-    shell.run("storage", "queue", "delete", "--name", queue, "--connection-string", connection)
 
 
 def requests_made(debug_log: str) -> list[tuple[str, str, int]]:
