@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import pytest
 
 from labsupport.ports import free_port
 from labsupport.running_lab import serving
+from labsupport.waits import WaitTimeout, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -56,21 +56,24 @@ def jupyterlab(tmp_path_factory):
          f"--port={port}", f"--IdentityProvider.token={token}", f"--notebook-dir={NOTEBOOKS}",
          "--allow-root", "--LabApp.news_url=None", "--LabApp.extension_manager=readonly"],
         stdout=log, stderr=subprocess.STDOUT, env=lab_environment(home))
-    deadline = time.monotonic() + 120
-    while True:
+
+    def started() -> bool:
+        """Answering, with its runtime file written; raises once the process has ended."""
+        if server.poll() is not None:
+            raise ChildProcessError("JupyterLab exited")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}",
                                    timeout=2).close()
-            if runtime_files(home):
-                break
         except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            log.close()
-            pytest.fail("JupyterLab did not start:\n"
-                        + (home / "jupyterlab.log").read_text()[-2000:])
-        time.sleep(0.2)
+            return False
+        return bool(runtime_files(home))
+
+    try:
+        wait_for(started, what="JupyterLab to answer", timeout=120, interval=0.2)
+    except (WaitTimeout, ChildProcessError):
+        server.kill()
+        log.close()
+        pytest.fail("JupyterLab did not start:\n" + (home / "jupyterlab.log").read_text()[-2000:])
     yield home, port, token, server
     server.terminate()
     try:

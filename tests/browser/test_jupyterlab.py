@@ -21,7 +21,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from labsupport.ports import free_port
+from labsupport.waits import WaitTimeout, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -88,18 +88,23 @@ def jupyterlab(tmp_path_factory, cloud):
              "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"), "LAB_INSPECTOR": "live"},
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
+
+    def started() -> bool:
+        """Answering; raises once the process has ended."""
+        if server.poll() is not None:
+            raise ChildProcessError("JupyterLab exited")
         try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).close()
         except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                log.close()
-                pytest.fail("JupyterLab did not start:\n"
-                            + (home / "jupyterlab.log").read_text()[-2000:])
-            time.sleep(0.2)
+            return False
+        return True
+
+    try:
+        wait_for(started, what="JupyterLab to answer", timeout=90, interval=0.2)
+    except (WaitTimeout, ChildProcessError):
+        server.kill()
+        log.close()
+        pytest.fail("JupyterLab did not start:\n" + (home / "jupyterlab.log").read_text()[-2000:])
     yield base, token
     server.terminate()
     try:
