@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from traitlets.config import Config
 
+from .conftest import require_readable_project
+
 PROJECT = Path(__file__).resolve().parents[2]
 CONFIG = PROJECT / "classroom" / "jupyterhub_config.py"
 
@@ -25,6 +27,7 @@ def load(monkeypatch, tmp_path, python: str) -> Config:
 
 
 def test_loopback_pam_class_group_and_the_learners_command(monkeypatch, tmp_path):
+    require_readable_project()
     c = load(monkeypatch, tmp_path, "/bin/sh")  # any program every user can run
     assert (c.JupyterHub.ip, c.JupyterHub.hub_ip) == ("127.0.0.1", "127.0.0.1")
     assert c.ConfigurableHTTPProxy.api_url.startswith("http://127.0.0.1:")

@@ -16,6 +16,8 @@ from pathlib import Path
 import yaml
 from traitlets.config import Config
 
+from .conftest import require_readable_project
+
 PROJECT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (PROJECT / "binder" / "Dockerfile").read_text()
 VALUES = yaml.safe_load((PROJECT / "classroom" / "k8s" / "values.yaml").read_text())
@@ -66,6 +68,7 @@ def test_values_name_the_image_and_culling():
 
 
 def test_every_way_starts_the_same_command(monkeypatch, tmp_path):
+    require_readable_project()
     cmd = json.loads(re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.M).group(1))
     assert cmd == COMMAND
     assert VALUES["singleuser"]["cmd"] == COMMAND
