@@ -97,4 +97,10 @@ CONSTANTS = (
         r"1 minute \(2 s locally\)",
         r"uses … = 2 s, what … uses on your machine",
     )),
+    Constant("less than 15 minutes", "the recovery point objective of geo-redundant storage: "
+             "typical, with no SLA on replication time",
+             "https://learn.microsoft.com/azure/storage/common/storage-redundancy", (
+        r"RPO of less than 15 minutes",
+        r"typically by less than 15 minutes",
+    )),
 )
