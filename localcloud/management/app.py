@@ -1,9 +1,9 @@
 """The management plane's ASGI app: health, the identity endpoint and ARM routes.
 
 ARM routes live in :mod:`.resource_groups`, :mod:`.storage_accounts`, :mod:`.queues`,
-:mod:`.queue_services`, :mod:`.role_assignments`, :mod:`.role_definitions` and
-:mod:`.subscriptions`; :mod:`.routing` dispatches them. :mod:`.graph` stands in for
-Microsoft Graph (for the Azure CLI).
+:mod:`.queue_services`, :mod:`.role_assignments`, :mod:`.role_definitions`,
+:mod:`.subscriptions` and :mod:`.monitor` (Microsoft.Insights); :mod:`.routing`
+dispatches them. :mod:`.graph` stands in for Microsoft Graph (for the Azure CLI).
 Every ARM path needs a bearer token for management; its claims are kept in
 ``request.state.claims`` (the caller's ``oid`` is recorded on role assignments).
 """
@@ -26,6 +26,7 @@ from ..tokens import TokenError
 from . import (
     graph,
     identity,
+    monitor,
     queue_services,
     queues,
     request_bodies,
@@ -60,7 +61,7 @@ def _is_arm(path: str) -> bool:
 
 ROUTER = ArmRouter([*resource_groups.ROUTES, *storage_accounts.ROUTES, *queues.ROUTES,
                     *queue_services.ROUTES, *role_assignments.ROUTES,
-                    *role_definitions.ROUTES, *subscriptions.ROUTES])
+                    *role_definitions.ROUTES, *subscriptions.ROUTES, *monitor.ROUTES])
 
 
 async def healthz(request: Request) -> JSONResponse:

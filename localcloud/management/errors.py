@@ -60,6 +60,10 @@ class InvalidRequestContent(ArmError):
 
 
 AccountNameInvalid = _error("AccountNameInvalid", 400, "A bad storage account name.")
+# Microsoft.Insights answers a request it understands but refuses with this code, e.g.
+# "Category 'WorkflowRuntime' is not supported." (MicrosoftDocs/azure-docs#42493) or
+# "Metric category 'AllMetrics' is not supported." (Azure/azure-powershell#6520).
+BadRequest = _error("BadRequest", 400, "A Microsoft.Insights request it refuses.")
 InvalidApiVersionParameter = _error("InvalidApiVersionParameter", 400,
                                     "An api-version Microsoft.Resources does not serve.")
 InvalidFilterInQueryString = _error("InvalidFilterInQueryString", 400, "A $filter not served.")
@@ -209,5 +213,6 @@ def no_route(request: Request) -> NotFound:
     kind = NoRegisteredProviderForPath if "/providers/" in request.url.path else NotFound
     return kind(f"The local management plane has no route for {request.method} "
                 f"{request.url.path}. It implements resource groups, storage accounts, "
-                f"queues, role assignments and built-in role definitions (see "
+                f"queues, role assignments, built-in role definitions, metric alerts, "
+                f"diagnostic settings and queue metrics (see "
                 f"localcloud/management).")

@@ -149,3 +149,22 @@ class RoleAssignment:
     def grants(self) -> tuple[str, str, str]:
         """What it grants, compared case-insensitively: (scope, role definition, principal)."""
         return self.scope.lower(), self.role_definition_id.lower(), self.principal_id
+
+
+@dataclass(frozen=True)
+class MonitorResource:
+    """A Microsoft.Insights resource (a metric alert, a diagnostic setting): its ARM id
+    and the ARM JSON the plane answers with (read-only; a change is a new record)."""
+
+    id: str
+    body: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: object) -> MonitorResource:
+        data = _known(data, "monitor resource", ("id", "body"))
+        if not isinstance(data["body"], dict):
+            raise ValueError(f"monitor resource {data['id']!r} has no body object")
+        return cls(data["id"], data["body"])
+
+    def to_json(self) -> dict[str, Any]:
+        return copy.deepcopy({"id": self.id, "body": self.body})

@@ -161,6 +161,8 @@ async def delete(call: Call) -> Response:
             call.store.remove_resource_group(subscription, group.name)
             call.store.remove_role_assignments_under(subscription,
                                                      group_id(subscription, group.name))
+            call.store.remove_monitor_resources_under(subscription,
+                                                      group_id(subscription, group.name))
 
     operation = call.services.operations.start(work, group_id(subscription, group.name))
     return accepted(call.url(f"/subscriptions/{subscription}/operationresults/{operation}",

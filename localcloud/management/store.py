@@ -1,4 +1,5 @@
-"""The management plane's persistent state: resource groups, storage accounts, role assignments.
+"""The management plane's persistent state: resource groups, storage accounts, role
+assignments, and Microsoft.Insights resources (metric alerts, diagnostic settings).
 
 Kept as JSON in the state folder so resources survive restarts of the local cloud. A
 corrupt file is reported, never silently reset. Queues are not stored here: Azurite
@@ -15,13 +16,15 @@ immutable (:mod:`.models`) and every read takes the lock, so a reader sees each 
 whole, before or after a change, never halfway. Transactions are synchronous: never
 ``await`` inside one (the event loop's other requests would run inside it).
 
-Layout (``version`` 1, as earlier versions wrote it; ``roleAssignments`` may be absent)::
+Layout (``version`` 1, as earlier versions wrote it; ``roleAssignments`` and ``insights``
+may be absent)::
 
     {"version": 1, "subscriptions": {"<sub>": {
         "resourceGroups": {"<name lowercased>": {"name", "location", "tags", ...}},
         "storageAccounts": {"<name>": {"name", "resourceGroup", "keys": {"key1", "key2"}, ...}},
         "roleAssignments": {"<name lowercased>": {"name", "scope", "roleDefinitionId",
-                                                  "principalId", ...}}
+                                                  "principalId", ...}},
+        "insights": {"<resource id lowercased>": {"id", "body": {ARM JSON}}}
     }}}
 """
 
@@ -37,10 +40,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .models import SUCCEEDED, ResourceGroup, RoleAssignment, StorageAccount
+from .models import SUCCEEDED, MonitorResource, ResourceGroup, RoleAssignment, StorageAccount
 
 VERSION = 1
-_SECTIONS = ("resourceGroups", "storageAccounts", "roleAssignments")
+_SECTIONS = ("resourceGroups", "storageAccounts", "roleAssignments", "insights")
 
 
 class StoreError(RuntimeError):
@@ -53,10 +56,11 @@ class _Subscription:
     accounts: dict[str, StorageAccount] = field(default_factory=dict)  # by name
     assignments: dict[str, RoleAssignment] = field(default_factory=dict)  # by lowercased name
     extra: dict[str, Any] = field(default_factory=dict)
+    insights: dict[str, MonitorResource] = field(default_factory=dict)  # by lowercased id
 
     def copy(self) -> _Subscription:
         return _Subscription(dict(self.groups), dict(self.accounts), dict(self.assignments),
-                             self.extra)
+                             self.extra, dict(self.insights))
 
     @classmethod
     def from_json(cls, data: object) -> _Subscription:
@@ -69,15 +73,20 @@ class _Subscription:
         accounts = [StorageAccount.from_json(a) for a in sections["storageAccounts"].values()]
         assignments = [RoleAssignment.from_json(a)
                        for a in sections["roleAssignments"].values()]
+        insights = [MonitorResource.from_json(r) for r in sections["insights"].values()]
         return cls({g.name.lower(): g for g in groups}, {a.name: a for a in accounts},
                    {a.name.lower(): a for a in assignments},
-                   copy.deepcopy({k: v for k, v in data.items() if k not in _SECTIONS}))
+                   copy.deepcopy({k: v for k, v in data.items() if k not in _SECTIONS}),
+                   {r.id.lower(): r for r in insights})
 
     def to_json(self) -> dict[str, Any]:
         return {**copy.deepcopy(self.extra),
                 "resourceGroups": {k: g.to_json() for k, g in self.groups.items()},
                 "storageAccounts": {k: a.to_json() for k, a in self.accounts.items()},
-                "roleAssignments": {k: a.to_json() for k, a in self.assignments.items()}}
+                "roleAssignments": {k: a.to_json() for k, a in self.assignments.items()},
+                # written once there is one, so earlier layouts are saved back unchanged
+                **({"insights": {k: r.to_json() for k, r in self.insights.items()}}
+                   if self.insights else {})}
 
 
 class ManagementStore:
@@ -226,6 +235,31 @@ class ManagementStore:
             held = assignment.scope.lower()
             if held == prefix or held.startswith(prefix + "/"):
                 del assignments[key]
+
+    # Microsoft.Insights resources ----------------------------------------------------------
+
+    def monitor_resource(self, subscription: str, resource_id: str) -> MonitorResource | None:
+        with self.lock:
+            return self._reading(subscription).insights.get(resource_id.lower())
+
+    def monitor_resources(self, subscription: str, prefix: str) -> list[MonitorResource]:
+        """Those whose id starts with ``prefix`` (any casing), in id order."""
+        with self.lock:
+            found = self._reading(subscription).insights
+            return [found[key] for key in sorted(found) if key.startswith(prefix.lower())]
+
+    def put_monitor_resource(self, subscription: str, resource: MonitorResource) -> None:
+        self._changing(subscription).insights[resource.id.lower()] = resource
+
+    def remove_monitor_resource(self, subscription: str, resource_id: str) -> None:
+        self._changing(subscription).insights.pop(resource_id.lower(), None)
+
+    def remove_monitor_resources_under(self, subscription: str, scope: str) -> None:
+        """Forget those at ``scope`` or below it (a deleted resource group's alerts)."""
+        prefix = scope.rstrip("/").lower()
+        insights = self._changing(subscription).insights
+        for key in [k for k in insights if k == prefix or k.startswith(prefix + "/")]:
+            del insights[key]
 
     # ------------------------------------------------------------------------------------
 
