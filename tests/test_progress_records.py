@@ -116,7 +116,7 @@ def test_the_learners_table(state, capsys):
     capsys.readouterr()
     assert main(["progress"]) == 0
     out = capsys.readouterr().out
-    assert "06 · Out-of-order redelivery" in out and "1 of 12 exercises passed" in out
+    assert "06 · Out-of-order redelivery" in out and "1 of 13 exercises passed" in out
 
 
 def test_the_class_table_and_picture(tmp_path, monkeypatch, capsys):
@@ -171,7 +171,7 @@ def test_the_cli_runs_as_a_module(tmp_path):
                               env={"LAB_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
                               capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
-    assert "0 of 12 exercises passed" in finished.stdout
+    assert "0 of 13 exercises passed" in finished.stdout
 
 
 # --- the exercise table agrees with the checks and the notebooks ------------------------

@@ -35,6 +35,7 @@ EXERCISES: dict[str, tuple[str, str]] = {
     "check_management_queue": ("01", "Create a queue through the management plane"),
     "check_worker_sas": ("02", "A least-privilege SAS for a worker"),
     "check_receive_batch": ("03", "Receive a batch in one request"),
+    "check_queue_names": ("03", "Which names the service takes for a queue"),
     "check_heartbeat": ("04", "Keep a long job's lease alive"),
     "check_time_to_live": ("05", "Time to live for a price and an audit record"),
     "check_resequencer": ("06", "Put out-of-order events back in order"),
