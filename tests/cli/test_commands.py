@@ -123,3 +123,21 @@ def test_a_read_access_geo_redundant_account_shows_its_secondary(shell, account)
     finally:
         shell.run("storage", "account", "delete", "--name", "cliragrs01", "--resource-group",
                   GROUP, "--yes")
+
+
+def test_update_makes_an_account_read_access_geo_redundant(shell, account):
+    """Lesson 01's Exam view (section 10): update --sku, then show with a --query."""
+    shell.run("storage", "account", "create", "--name", "cliredund01", "--resource-group",
+              GROUP, "--sku", "Standard_LRS")
+    try:
+        updated = shell.run("storage", "account", "update", "--name", "cliredund01",
+                            "--resource-group", GROUP, "--sku", "Standard_RAGRS")
+        assert (updated["sku"]["name"], updated["secondaryLocation"]) == ("Standard_RAGRS",
+                                                                          "westus")
+        shown = shell.run("storage", "account", "show", "--name", "cliredund01",
+                          "--resource-group", GROUP, "--query",
+                          "{sku:sku.name,secondary:secondaryLocation}", "--output", "tsv")
+        assert shown == "Standard_RAGRS\twestus"
+    finally:
+        shell.run("storage", "account", "delete", "--name", "cliredund01", "--resource-group",
+                  GROUP, "--yes")
