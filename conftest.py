@@ -16,10 +16,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -48,6 +51,8 @@ BROWSER_TIMEOUT = 300
 ROOT = Path(__file__).resolve().parent
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", … in an xdist worker
 POPEN = subprocess.Popen
+#: A folder to write each item's worker, start and end to (tools/suite_timeline.py reads it).
+TIMELINE = os.environ.get("LAB_TEST_TIMELINE")
 _owned: list[Path] = []  # state folders this process made: stopped at its end
 _temporary: list[Path] = []  # and removed, if made in a temporary folder
 
@@ -106,6 +111,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.timeout(BROWSER_TIMEOUT))
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of the children it has waited for."""
+    own, children = (resource.getrusage(who) for who in
+                     (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _record_timeline(item, started: float, ended: float, cpu: float) -> None:
+    line = json.dumps({"worker": WORKER or "main", "item": item.nodeid,
+                       "start": started, "end": ended, "cpu": round(cpu, 3)})
+    folder = Path(TIMELINE)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{WORKER or 'main'}.jsonl", "a", encoding="utf-8") as out:
+        out.write(line + "\n")
+
+
 def _is_notebook_cell(item) -> bool:
     return Path(str(item.path)).suffix == ".ipynb"
 
@@ -133,9 +154,12 @@ def pytest_runtest_protocol(item, nextitem):
         os.environ["LAB_STATE_DIR"] = str(_notebooks_state)  # nbval starts the kernel now
     if guarded:
         subprocess.Popen = _NoCloudPopen
+    started, cpu = time.time(), _cpu_seconds()
     try:
         return (yield)
     finally:
         subprocess.Popen = POPEN
+        if TIMELINE:
+            _record_timeline(item, started, time.time(), _cpu_seconds() - cpu)
         if saved is not None:
             os.environ["LAB_STATE_DIR"] = saved
