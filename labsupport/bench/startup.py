@@ -7,7 +7,11 @@
 ``--nbval`` times two runs, each as ``make test`` runs it (pytest-xdist, ``--dist
 loadscope``, a local cloud per worker): strict nbval over every notebook, then ``make test``
 itself after installation (ruff, every test, every notebook) on a temporary state folder.
-Each figure comes with the load average before and after it: the machine may be shared.
+Each figure comes with the load average before and after it (the machine may be shared) and
+the CPU seconds it cost: machine-wide, which counts the local clouds a run leaves running,
+and in the run's own processes. On 2 cores, a run cannot be shorter than its CPU seconds
+over 2: a slower machine shows as more wall time for the same CPU, a heavier suite as more
+CPU.
 
 Targets: cold start ≤ 3 s (issue: foundation); on 2 cores, the whole lab under strict
 nbval ≤ 30 s and ``make test`` ≤ 120 s (issue 17). Prints figures; it asserts nothing.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -100,6 +105,24 @@ def load_line(before: tuple[float, ...], after: tuple[float, ...]) -> str:
     return f"load average {before[0]:.2f} → {after[0]:.2f} on {os.cpu_count()} cores"
 
 
+def cpu_counters() -> tuple[float, float]:
+    """(CPU seconds the whole machine has spent busy, CPU seconds of this process's waited-for
+    children): the first counts the local clouds and kernels a run starts and leaves behind,
+    the second what ``/usr/bin/time`` would show."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ((user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK"),
+            children.ru_utime + children.ru_stime)
+
+
+def cpu_line(before: tuple[float, float], after: tuple[float, float], wall: float) -> str:
+    """CPU seconds a run cost: machine-wide and attached, and how many cores that kept busy."""
+    machine, attached = after[0] - before[0], after[1] - before[1]
+    return (f"CPU {machine:.0f} s machine-wide ({machine / wall:.2f} cores busy on average), "
+            f"{attached:.0f} s in the run's own processes")
+
+
 def verdict(seconds: float, target: float, passed: bool) -> str:
     outcome = "passed" if passed else "FAILED"
     return f"{seconds:>7.1f} s  {outcome} (target ≤ {target:g} s: " \
@@ -120,13 +143,13 @@ def measure_nbval(workers: int, environment: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory(prefix="queuelab-bench-") as state:
         env = {**environment, "LAB_STATE_DIR": state, "LAB_PROGRESS": "0"}
         report = Path(state) / "junit.xml"
-        before = os.getloadavg()
+        before, cpu_before = os.getloadavg(), cpu_counters()
         started = time.perf_counter()
         try:
             result = subprocess.run(nbval_command(notebooks, workers, report),
                                     cwd=root, env=env, capture_output=True, text=True)
             wall = time.perf_counter() - started
-            after = os.getloadavg()
+            after, cpu_after = os.getloadavg(), cpu_counters()
             per_notebook: dict[str, float] = {}
             if report.exists():
                 for case in ElementTree.parse(report).iter("testcase"):
@@ -141,6 +164,7 @@ def measure_nbval(workers: int, environment: dict[str, str]) -> None:
         print(f"{path.name:<45}{seconds:>7.1f} s")
     print(f"{'whole lab (wall time, pytest included)':<45}"
           f"{verdict(wall, NBVAL_TARGET, result.returncode == 0)}  {load_line(before, after)}")
+    print(f"{'':<45}{cpu_line(cpu_before, cpu_after, wall)}")
     if result.returncode:
         print(result.stdout[-3000:])
 
@@ -159,13 +183,13 @@ def measure_suite(workers: int, environment: dict[str, str]) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="queuelab-bench-") as owned:
         state = Path(owned) / "test"  # make test removes it first
-        before = os.getloadavg()
+        before, cpu_before = os.getloadavg(), cpu_counters()
         started = time.perf_counter()
         try:
             result = subprocess.run(suite_command(workers, state), cwd=root, env=environment,
                                     capture_output=True, text=True)
             wall = time.perf_counter() - started
-            after = os.getloadavg()
+            after, cpu_after = os.getloadavg(), cpu_counters()
         finally:
             _stop_clouds(state)
     summary = next((line.strip("= ") for line in reversed(result.stdout.splitlines())
@@ -173,6 +197,7 @@ def measure_suite(workers: int, environment: dict[str, str]) -> None:
     print(f"\nmake test after installation ({workers} workers): {summary}")
     print(f"{'make test (wall time)':<45}"
           f"{verdict(wall, SUITE_TARGET, result.returncode == 0)}  {load_line(before, after)}")
+    print(f"{'':<45}{cpu_line(cpu_before, cpu_after, wall)}")
     if result.returncode:
         print((result.stdout + result.stderr)[-3000:])
 

@@ -42,3 +42,11 @@ def test_bad_arguments_are_refused_before_anything_starts(capsys):
         main(["startup", "--workers", "0"])
     assert exit_.value.code == 2
     assert "--runs and --workers must be at least 1" in capsys.readouterr().err
+
+
+def test_cpu_is_reported_machine_wide_and_attached():
+    machine, attached = startup.cpu_counters()
+    assert machine > 0 and attached >= 0
+    line = startup.cpu_line((100.0, 10.0), (340.0, 190.0), 120.0)
+    assert line == ("CPU 240 s machine-wide (2.00 cores busy on average), "
+                    "180 s in the run's own processes")
