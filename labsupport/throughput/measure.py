@@ -304,11 +304,11 @@ class Clients:
             client = AsyncQueueClient(self.url, self.name, credential=self._credential,
                                       **options)
             await client.__aenter__()
-            await asyncio.gather(*(client.get_queue_properties() for _ in range(connections)))
+            await _open_connections(client.get_queue_properties, connections)
         else:
             client = await RawQueue(self.url, self.name, BearerAuthorization(self.lab.credential),
                                     meter=self.meter).__aenter__()
-            await asyncio.gather(*(client.peek(1) for _ in range(connections)))
+            await _open_connections(lambda: client.peek(1), connections)
         self.meter.reset()
         return client
 
@@ -320,6 +320,15 @@ class Clients:
         if self._credential is not None:
             await self._credential.close()
             self._credential = None
+
+
+async def _open_connections(request: Callable, connections: int) -> None:
+    """Open ``connections`` keep-alive connections: one request first (the SDK client
+    fetches its token then; requests waiting for it would start one by one and reuse
+    connections freed meanwhile), then ``connections`` requests at once, each of which
+    opens a connection before any answer frees one."""
+    await request()
+    await asyncio.gather(*(request() for _ in range(connections)))
 
 
 @dataclass(frozen=True)

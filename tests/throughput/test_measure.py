@@ -103,6 +103,42 @@ def test_each_mode_sends_the_requests_the_lesson_counts_with_its_concurrency(lab
     assert least_overlap <= meter.max_in_flight <= most_overlap
 
 
+def test_the_clients_connections_are_open_before_the_clock_starts(lab, queue):
+    """A timed send with as many requests in flight as connections opened opens none: TLS
+    handshakes are not what the harness measures. The SDK client's first request fetches
+    the token (the others would wait for it, then reuse the first connections freed)."""
+    import aiohttp
+    from azure.core.pipeline.transport import AioHttpTransport
+
+    from labsupport.throughput.rawqueue import ssl_context
+
+    async def scenario() -> tuple[int, int]:
+        opened = []
+
+        async def count(*_) -> None:
+            opened.append(1)
+
+        tracing = aiohttp.TraceConfig()
+        tracing.on_connection_create_end.append(count)
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_context()),
+                                        trace_configs=[tracing])
+        mode = Mode.of("16 in flight, traced", send_all, connections=16,
+                       transport=AioHttpTransport(session=session, session_owner=False),
+                       use_env_settings=False)
+        async with session:
+            clients = harness.Clients(lab, lab.account_url, queue.queue_name)
+            client = await clients.open(mode.client, mode.connections, mode.options)
+            before = len(opened)
+            try:
+                await harness.timed(mode, client, payloads(16, "c"))
+            finally:
+                await clients.close(client)
+        return before, len(opened) - before
+
+    warmed, while_timed = asyncio.run(scenario())
+    assert (warmed, while_timed) == (16, 0)
+
+
 def test_measure_runs_every_mode_loses_nothing_and_removes_its_queues(lab):
     service = QueueServiceClient(lab.account_url, credential=lab.credential)
     before = {q.name for q in service.list_queues(name_starts_with="measure-")}
