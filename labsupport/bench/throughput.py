@@ -19,7 +19,10 @@ The modes are lesson 10's (:mod:`labsupport.throughput.modes`); this module adds
 catalogue of variants, the report with its targets, CSV files under ``bench-results/``
 and the command line. ``--rtt MS`` measures behind a simulated network round trip
 (``lab.azure_like_network``; the local backend only); the relay runs in a thread of this
-process, so its CPU is in the CPU column then. It asserts no speed.
+process, so its CPU is in the CPU column then. On the local backend (Linux) the report also
+gives the CPU the lab's Azurite process spent per request (read from ``/proc``): in this
+regime the ratios mean "whose CPU per request is larger", the client's or Azurite's, and
+how much other work shares the CPUs. It asserts no speed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import contextlib
 import functools
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -106,6 +110,30 @@ class Machine:
                 f"{load(self.load_after)}; this process used {self.cpu_seconds:.1f} CPU s")
 
 
+def azurite_cpu_clock(lab) -> Callable[[], float] | None:
+    """A clock of the CPU seconds (user + system) the lab's local Azurite has used, read from
+    ``/proc/<pid>/stat``; None on Azure or where ``/proc`` cannot tell."""
+    if not lab.config.is_local:
+        return None
+    from .. import local
+
+    record = local.status(lab.config).record
+    if record is None:
+        return None
+    stat = Path(f"/proc/{record.azurite_pid}/stat")
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def seconds() -> float:
+        fields = stat.read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / ticks   # utime, stime (proc(5))
+
+    try:
+        seconds()
+    except OSError:
+        return None
+    return seconds
+
+
 def ratios(results: Results) -> list[tuple[str, float, float | None]]:
     """(what, ratio, target or None) for the comparisons the issues ask about."""
     have = {m.key for m in results.modes}
@@ -138,11 +166,16 @@ def report(results: Results, machine: Machine | None = None) -> str:
              f"floor = {FLOOR_METHOD}"]
     if machine is not None:
         lines.append(machine.describe())
-    lines.append("")
     table = results.table()
+    service = not table["service cpu ms/request"].isna().all()
+    if service:
+        lines.append("CPU ms/req: this process (the client); Azurite ms/req: the lab's Azurite "
+                     "process (CPU per request, /proc)")
+    lines.append("")
     width = 72
     lines.append(f"{'mode':<{width}}{'msg/s':>7}{'min-max':>13}{'x floor':>9}"
-                 f"{'req/msg':>9}{'in flight':>11}{'CPU ms/req':>12}")
+                 f"{'req/msg':>9}{'in flight':>11}{'CPU ms/req':>12}"
+                 + (f"{'Azurite ms/req':>16}" if service else ""))
     for kind, title in (("send", "send"), ("consume", "receive + delete")):
         part = table[table["kind"] == kind]
         if part.empty:
@@ -154,7 +187,8 @@ def report(results: Results, machine: Machine | None = None) -> str:
             ratio = "" if pd.isna(row["x floor"]) else f"{row['x floor']:.2f}"
             lines.append(f"{label:<{width}}{row['msg/s']:>7.0f}{spread:>13}{ratio:>9}"
                          f"{row['requests/msg']:>9.2f}{row['max in flight']:>11}"
-                         f"{row['cpu ms/request']:>12.2f}")
+                         f"{row['cpu ms/request']:>12.2f}"
+                         + (f"{row['service cpu ms/request']:>16.2f}" if service else ""))
     lines += ["", "ratios"]
     for what, ratio, target in ratios(results):
         verdict = ""
@@ -190,7 +224,8 @@ async def run(lab, messages: int, runs: int, keys: list[str] | None = None,
     before, cpu = os.getloadavg(), time.process_time()
     network = lab.azure_like_network(rtt) if rtt else contextlib.nullcontext()
     with network as where:
-        results = await measure(lab, chosen, messages, runs, network=where)
+        results = await measure(lab, chosen, messages, runs, network=where,
+                                service_cpu=azurite_cpu_clock(lab))
     return results, Machine(before, os.getloadavg(), time.process_time() - cpu)
 
 

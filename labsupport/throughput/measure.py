@@ -10,7 +10,9 @@ TLS handshakes.
 Besides the time, a :class:`Meter` in the SDK's own hooks (``raw_request_hook`` /
 ``raw_response_hook``; the raw client calls it itself) counts what each mode did on the
 wire: the requests it sent and the most it had in flight at once. Those do not depend on
-speed. It also records the CPU time this process spent (``time.process_time``).
+speed. It also records the CPU time this process spent (``time.process_time``) and, given
+a clock of the service's CPU seconds (the benchmark passes the local Azurite's), the
+service's: which side's CPU per request sets the pace is what the ratios mean.
 
 Each consume mode must delete every message that was sent, exactly once, and leave its
 queue empty, or the run stops with :class:`MessagesLost`. Each queue is drained right
@@ -124,6 +126,7 @@ class Sample:
     requests: int = 0          # requests the client sent while timed (counted on the wire)
     max_in_flight: int = 0     # the most of them in flight at once
     cpu_seconds: float = 0.0   # CPU time this process spent meanwhile
+    service_cpu_seconds: float | None = None  # CPU time the service spent, if known
 
     @property
     def rate(self) -> float:
@@ -190,13 +193,23 @@ class Results:
         samples = self._of(keys)
         return sum(s.cpu_seconds for s in samples) / max(sum(s.requests for s in samples), 1)
 
+    def service_cpu_per_request(self, *keys: str) -> float | None:
+        """Seconds of the service's CPU per request over every run of the given modes, or
+        None if it was not measured (no service clock, e.g. on Azure)."""
+        samples = self._of(keys)
+        if not samples or any(s.service_cpu_seconds is None for s in samples):
+            return None
+        return (sum(s.service_cpu_seconds for s in samples)
+                / max(sum(s.requests for s in samples), 1))
+
     def floor(self, kind: str) -> Mode | None:
         """The floor mode of ``kind`` ("send" or "consume"), if it was measured."""
         return next((m for m in self.modes if m.kind == kind and m.role == "floor"), None)
 
     def table(self):
         """A pandas DataFrame, one row per mode: median, min and max msg/s, × floor, requests
-        per message, the most requests in flight and this process's CPU ms per request."""
+        per message, the most requests in flight, and CPU ms per request of this process
+        and of the service (NaN if not measured)."""
         import pandas as pd
 
         rows = []
@@ -210,8 +223,13 @@ class Results:
                 "requests/msg": self.requests_per_message(mode.key),
                 "max in flight": self.max_in_flight(mode.key),
                 "cpu ms/request": 1000 * self.cpu_per_request(mode.key),
+                "service cpu ms/request": _ms(self.service_cpu_per_request(mode.key)),
             })
         return pd.DataFrame(rows, index=[m.key for m in self.modes])
+
+
+def _ms(seconds: float | None) -> float:
+    return float("nan") if seconds is None else 1000 * seconds
 
 
 def rate_figure(results: Results, title: str | None = None):
@@ -336,15 +354,20 @@ class Timing:
     seconds: float
     cpu_seconds: float
     outcome: object
+    service_cpu_seconds: float | None = None
 
 
-async def timed(mode: Mode, client, *args) -> Timing:
-    """Run ``mode`` on ``client`` and time it (wall clock and this process's CPU)."""
+async def timed(mode: Mode, client, *args,
+                service_cpu: Callable[[], float] | None = None) -> Timing:
+    """Run ``mode`` on ``client`` and time it (wall clock, this process's CPU and, with a
+    ``service_cpu`` clock, the service's CPU)."""
+    service = service_cpu() if service_cpu else None
     cpu, started = time.process_time(), time.perf_counter()
     outcome = mode.run(client, *args)
     if inspect.isawaitable(outcome):
         outcome = await outcome
-    return Timing(time.perf_counter() - started, time.process_time() - cpu, outcome)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return Timing(seconds, cpu, outcome, service_cpu() - service if service_cpu else None)
 
 
 def _where(lab, network) -> str:
@@ -356,14 +379,16 @@ def _where(lab, network) -> str:
 
 
 async def measure(lab, modes: Sequence[Mode], messages: int = 64, runs: int = 3, *,
-                  network=None) -> Results:
+                  network=None, service_cpu: Callable[[], float] | None = None) -> Results:
     """Measure each of ``modes`` ``runs`` times on ``messages`` messages of 1 KiB.
 
     Each send mode fills a fresh queue and a consume mode drains it right after (filled
     untimed by the raw client when there are more consume modes than send modes); every
     queue is deleted as soon as it is done with. ``network`` (from
-    ``lab.azure_like_network()``) routes the timed clients through its endpoint. Shows a
-    progress bar when it takes more than a second (unless ``LAB_PROGRESS=0``).
+    ``lab.azure_like_network()``) routes the timed clients through its endpoint;
+    ``service_cpu``, a clock of the CPU seconds the service has used, adds the service's
+    CPU per request to the results. Shows a progress bar when it takes more than a second
+    (unless ``LAB_PROGRESS=0``).
     """
     if messages < 1 or runs < 1:
         raise ValueError(f"messages and runs must be at least 1, got {messages} and {runs}")
@@ -384,10 +409,10 @@ async def measure(lab, modes: Sequence[Mode], messages: int = 64, runs: int = 3,
                     filled = None
                     if step < len(sends):
                         filled = await _measure_send(lab, url, sends[step], messages, round_,
-                                                     results, created, bar)
+                                                     results, created, bar, service_cpu)
                     if step < len(consumes):
                         await _measure_consume(lab, url, consumes[step], messages, round_,
-                                               results, created, bar, filled)
+                                               results, created, bar, filled, service_cpu)
                     elif filled:
                         _delete(created, filled[0])
         finally:
@@ -398,18 +423,18 @@ async def measure(lab, modes: Sequence[Mode], messages: int = 64, runs: int = 3,
 
 def _sample(round_: int, mode: Mode, messages: int, timing: Timing, meter: Meter) -> Sample:
     return Sample(round_, mode.key, mode.kind, messages, timing.seconds, meter.requests,
-                  meter.max_in_flight, timing.cpu_seconds)
+                  meter.max_in_flight, timing.cpu_seconds, timing.service_cpu_seconds)
 
 
 async def _measure_send(lab, url: str, mode: Mode, messages: int, round_: int,
-                        results: Results, created: list[QueueClient],
-                        bar) -> tuple[str, list[str]]:
+                        results: Results, created: list[QueueClient], bar,
+                        service_cpu=None) -> tuple[str, list[str]]:
     bar.set_postfix_str(mode.label)
     name, sent = _fresh_queue(lab, created), payloads(messages, f"s{len(created)}")
     clients = Clients(lab, url, name)
     client = await clients.open(mode.client, min(mode.connections, messages), mode.options)
     try:
-        timing = await timed(mode, client, sent)
+        timing = await timed(mode, client, sent, service_cpu=service_cpu)
     finally:
         await clients.close(client)
     results.samples.append(_sample(round_, mode, messages, timing, clients.meter))
@@ -419,13 +444,13 @@ async def _measure_send(lab, url: str, mode: Mode, messages: int, round_: int,
 
 async def _measure_consume(lab, url: str, mode: Mode, messages: int, round_: int,
                            results: Results, created: list[QueueClient], bar,
-                           filled: tuple[str, list[str]] | None) -> None:
+                           filled: tuple[str, list[str]] | None, service_cpu=None) -> None:
     bar.set_postfix_str(mode.label)
     name, sent = filled or await _prefill(lab, created, messages)
     clients = Clients(lab, url, name)
     client = await clients.open(mode.client, min(mode.connections, messages), mode.options)
     try:
-        timing = await timed(mode, client)
+        timing = await timed(mode, client, service_cpu=service_cpu)
     finally:
         await clients.close(client)
     check_consumed(mode, sent, timing.outcome,

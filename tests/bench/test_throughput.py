@@ -35,7 +35,7 @@ def test_an_unknown_mode_is_a_clear_error():
         bench.mode("fast")
 
 
-def fabricated() -> Results:
+def fabricated(service_cpu: float | None = None) -> Results:
     rates = {"send-sync": 300, "send-async-1": 250, "send-async-16": 600,
              "send-async-64-env": 700, "send-async-64": 920, "send-raw": 1000,
              "consume-one-by-one": 100, "consume-batched": 250, "consume-async-env": 300,
@@ -45,7 +45,8 @@ def fabricated() -> Results:
     for mode in bench.MODES:
         for r, factor in enumerate((0.9, 1.0, 1.2)):
             results.samples.append(Sample(r, mode.key, mode.kind, 1000,
-                                          1000 / (rates[mode.key] * factor), 1000, 1, 1.0))
+                                          1000 / (rates[mode.key] * factor), 1000, 1, 1.0,
+                                          service_cpu))
     return results
 
 
@@ -65,11 +66,34 @@ def test_the_report_names_the_floor_and_the_machine_and_judges_the_targets():
         "3.50x   target >= 3: met")
 
 
+def test_the_report_gives_azurites_cpu_per_request_when_it_was_measured():
+    lines = bench.report(fabricated(service_cpu=2.5)).splitlines()
+    assert lines[2].startswith("CPU ms/req: this process (the client); Azurite ms/req:")
+    assert lines[4].endswith("CPU ms/req  Azurite ms/req")
+    assert next(line for line in lines if "[floor]" in line).endswith("1.00            2.50")
+    assert not any("Azurite ms/req" in line for line in bench.report(fabricated()).splitlines())
+
+
+def test_the_azurite_cpu_clock_advances_while_azurite_serves_requests(lab, queue):
+    from labsupport.waits import wait_for
+
+    clock = bench.azurite_cpu_clock(lab)
+    before = clock()
+
+    def served() -> bool:
+        for _ in range(10):
+            queue.send_message("tick")
+        return clock() > before
+
+    wait_for(served, what="Azurite's CPU clock to advance while it serves requests",
+             timeout=120)
+
+
 def test_csv_files_hold_the_table_and_every_sample(tmp_path):
     summary = bench.save_csv(fabricated(), tmp_path)
     lines = summary.read_text().splitlines()
     assert lines[0] == ("key,messages,runs,kind,mode,role,msg/s,min,max,x floor,requests/msg,"
-                        "max in flight,cpu ms/request")
+                        "max in flight,cpu ms/request,service cpu ms/request")
     assert len(lines) == 1 + len(bench.MODES)
     samples = next(tmp_path.glob("*-samples.csv")).read_text().splitlines()
     assert len(samples) == 1 + 3 * len(bench.MODES)

@@ -8,6 +8,7 @@ No assertion here is about speed: the harness measures, it does not judge.
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 from azure.storage.queue import QueueServiceClient
@@ -161,6 +162,20 @@ def test_behind_a_round_trip_the_setting_says_so_and_nothing_is_lost(lab):
     assert results.requests_per_message("one by one") == pytest.approx(11 / 5)
 
 
+def test_a_service_cpu_clock_is_read_around_each_timed_run(lab):
+    """The clock is read right before and right after each timed run (a counter here: each
+    sample spans one tick); without a clock the samples say it was not measured."""
+    ticks = iter(range(1000))
+    results = asyncio.run(measure(lab, [BY_LABEL["64 in flight"], BY_LABEL["pages"]],
+                                  messages=8, runs=2, service_cpu=lambda: next(ticks)))
+    assert [s.service_cpu_seconds for s in results.samples] == [1, 1, 1, 1]
+    assert results.service_cpu_per_request("pages") == pytest.approx(
+        2 / sum(s.requests for s in results.samples if s.mode == "pages"))
+    unmeasured = asyncio.run(measure(lab, [BY_LABEL["pages"]], messages=2, runs=1))
+    assert unmeasured.samples[0].service_cpu_seconds is None
+    assert unmeasured.service_cpu_per_request("pages") is None
+
+
 def test_measure_fills_queues_itself_when_only_consume_modes_run(lab):
     results = asyncio.run(measure(lab, [BY_LABEL["pages"]], messages=10, runs=1))
     assert [s.mode for s in results.samples] == ["pages"]
@@ -210,7 +225,8 @@ def fabricated(modes=LESSON) -> Results:
             results.samples.append(Sample(r, mode.key, mode.kind, 1000,
                                           1000 / (rates[mode.key] * factor), sent,
                                           1 if mode.connections == 1 else 16,
-                                          sent * (0.0004 if mode.client == "raw" else 0.001)))
+                                          sent * (0.0004 if mode.client == "raw" else 0.001),
+                                          None if mode.client == "sync" else sent * 0.002))
     return results
 
 
@@ -221,6 +237,8 @@ def test_rates_ratios_requests_and_cpu_come_from_the_samples():
     assert results.requests_per_message("one by one") == pytest.approx(2.001)
     assert results.max_in_flight("concurrently") == 16
     assert results.cpu_per_request("floor-send", "floor-consume") == pytest.approx(0.0004)
+    assert results.service_cpu_per_request("floor-send") == pytest.approx(0.002)
+    assert results.service_cpu_per_request("one at a time") is None
     assert results.floor("consume") is FLOOR_CONSUME
 
 
@@ -230,6 +248,8 @@ def test_the_table_gives_medians_spreads_and_the_floor_ratio():
     assert (round(row["msg/s"]), round(row["min"]), round(row["max"])) == (800, 720, 960)
     assert row["x floor"] == pytest.approx(0.8)
     assert table.loc["concurrently", "x floor"] == pytest.approx(0.5)
+    assert table.loc["concurrently", "service cpu ms/request"] == pytest.approx(2)
+    assert math.isnan(table.loc["pages", "service cpu ms/request"])
 
 
 def test_the_figure_has_a_bar_per_mode_hatches_the_floors_and_names_the_setting():
