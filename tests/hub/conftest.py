@@ -117,8 +117,10 @@ def remove_learners(*names: str) -> None:
 
 
 def learner_names(tag: str, count: int) -> list[str]:
-    """Names no other run uses at the same time (pid), 'ql' + tag + letter."""
-    return [f"ql{tag}{os.getpid()}{chr(ord('a') + i)}" for i in range(count)]
+    """Names no other run uses at the same time (pid): 'ql' + tag + pid + a, b, … z, aa, ab, …"""
+    def letters(i: int) -> str:
+        return letters(i // 26 - 1) + chr(ord("a") + i % 26) if i >= 26 else chr(ord("a") + i)
+    return [f"ql{tag}{os.getpid()}{letters(i)}" for i in range(count)]
 
 
 class Hub:

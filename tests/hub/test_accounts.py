@@ -29,3 +29,13 @@ def test_bad_names_are_refused_before_anything_changes(monkeypatch, names, wrong
 
 def test_good_names_pass():
     assert accounts.check_names(["ana", "ben2", "c_d-e"]) == ["ana", "ben2", "c_d-e"]
+
+
+def test_learner_names_stay_valid_user_names_for_a_room_of_forty():
+    from labsupport.classroom.accounts import check_names
+
+    from .conftest import learner_names
+
+    names = learner_names("r", 41)
+    assert len(set(names)) == 41 and names[0].endswith("a") and names[26].endswith("aa")
+    assert check_names(names) == names
