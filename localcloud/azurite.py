@@ -36,6 +36,10 @@ ENTRY = Path(__file__).with_name("azurite_entry.js")
 #: Names the file with the token signing key, for the entry point (never the key itself).
 SIGNING_KEY_VARIABLE = "LAB_TOKEN_SIGNING_KEY_FILE"
 CONTROL_TIMEOUT = 10.0  # seconds Azurite has to confirm an account change
+#: Seconds Azurite has to open its ports: most of the supervisor's 60 s for a whole start
+#: (supervisor.START_TIMEOUT). Node loads Azurite in about 1.5 s of CPU; with 32 learners
+#: starting at once on 2 cores (the room test, docs/CLASSROOM.md) that took over 30 s.
+START_TIMEOUT = 50.0
 # The file patches/azurite+3.35.0.patch changes, and the comment it adds (see patches/README.md).
 PATCHED_FILE = Path("dist", "src", "queue", "persistence", "LokiQueueMetadataStore.js")
 PATCH_MARK = "queue-lab patch (Azure/Azurite#1069)"
@@ -137,7 +141,8 @@ class Azurite:
     def pid(self) -> int:
         return self.process.pid if self.process else 0
 
-    def start(self, accounts: dict[str, tuple[str, str]], timeout: float = 30.0) -> None:
+    def start(self, accounts: dict[str, tuple[str, str]],
+              timeout: float = START_TIMEOUT) -> None:
         """Start Azurite with these extra accounts and wait until every port answers."""
         env = {k: v for k, v in os.environ.items() if k != "AZURITE_ACCOUNTS"}
         # The entry point verifies bearer tokens' signatures with the identity endpoint's key

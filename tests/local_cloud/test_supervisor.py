@@ -372,3 +372,9 @@ def test_a_closed_cloud_refuses_to_change_accounts(tmp_path):
     with pytest.raises(LocalCloudError, match="shutting down"):
         cloud.apply_accounts({"acct": ("k1", "k2")})
     assert (FakeAzurite.stopped, FakeAzurite.changed) == (1, 0)
+
+
+def test_azurite_has_most_of_the_start_limit_and_the_daemon_the_rest():
+    from localcloud import azurite, supervisor
+
+    assert 0.5 * supervisor.START_TIMEOUT <= azurite.START_TIMEOUT < supervisor.START_TIMEOUT
