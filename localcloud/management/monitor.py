@@ -29,9 +29,10 @@ from starlette.responses import JSONResponse, Response
 
 from .arm import ACCOUNT_TYPE, now
 from .dataplane import AccountData
-from .errors import BadRequest, InvalidRequestContent, ResourceGroupNotFound, ResourceNotFound
+from .errors import BadRequest, InvalidRequestContent, ResourceNotFound
 from .models import MonitorResource
-from .naming import check_resource_group, normalise_region
+from .naming import normalise_region
+from .resource_groups import existing
 from .routing import ArmRoute, Call, Provider, route
 from .scopes import Scope, parse
 
@@ -199,14 +200,8 @@ def _alert_id(call: Call) -> str:
     return _alerts_prefix(call) + call.params["name"]
 
 
-def _group(call: Call) -> None:
-    check_resource_group(call.params["group"])
-    if call.store.resource_group(call.subscription, call.params["group"]) is None:
-        raise ResourceGroupNotFound(call.params["group"])
-
-
 def _alert(call: Call) -> MonitorResource:
-    _group(call)
+    existing(call)
     found = call.store.monitor_resource(call.subscription, _alert_id(call))
     if found is None:
         raise ResourceNotFound(ALERT_TYPE, call.params["name"], call.params["group"])
@@ -214,7 +209,7 @@ def _alert(call: Call) -> MonitorResource:
 
 
 async def put_alert(call: Call) -> Response:
-    _group(call)
+    existing(call)
     body = await call.body()
     properties = _alert_properties(call, body)
     tags = body.get("tags") or {}
@@ -233,13 +228,13 @@ async def get_alert(call: Call) -> Response:
 
 
 async def list_alerts(call: Call) -> Response:
-    _group(call)
+    existing(call)
     return JSONResponse({"value": [r.body for r in call.store.monitor_resources(
         call.subscription, _alerts_prefix(call))]})
 
 
 async def delete_alert(call: Call) -> Response:
-    _group(call)
+    existing(call)
     with call.store.transaction():
         if call.store.monitor_resource(call.subscription, _alert_id(call)) is None:
             return Response(status_code=204)
