@@ -22,6 +22,8 @@ from pathlib import Path
 
 import psutil
 
+from labsupport.bench.startup import cpu_counters
+
 KINDS = (  # first match wins: (kind, words of the command line)
     ("Azurite (node)", ("azurite",)),
     ("local cloud daemon", ("localcloud.daemon",)),
@@ -40,12 +42,6 @@ def kind(command: str) -> str:
                 f"other: {Path(command.split(' ', 1)[0]).name or '?'}")
 
 
-def machine_busy() -> float:
-    fields = list(map(int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]))
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -55,7 +51,7 @@ def main() -> int:
     args = parser.parse_args()
     before = {p.pid for p in psutil.process_iter()}
     seen: dict[int, tuple[str, float]] = {}
-    load_before, busy_before, started = os.getloadavg(), machine_busy(), time.monotonic()
+    load_before, busy_before, started = os.getloadavg(), cpu_counters()[0], time.monotonic()
     child = subprocess.Popen(args.command)
     while child.poll() is None:
         for process in psutil.process_iter(["cmdline", "cpu_times"]):
@@ -69,7 +65,7 @@ def main() -> int:
             known = seen.get(process.pid, ("", 0.0))[0]
             seen[process.pid] = (known or kind(command), times.user + times.system)
         time.sleep(0.5)
-    wall, busy = time.monotonic() - started, machine_busy() - busy_before
+    wall, busy = time.monotonic() - started, cpu_counters()[0] - busy_before
     by_kind: dict[str, float] = defaultdict(float)
     count: dict[str, int] = defaultdict(int)
     for name, seconds in seen.values():
