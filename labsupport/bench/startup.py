@@ -10,8 +10,11 @@ itself after installation (ruff, every test, every notebook) on a temporary stat
 Each figure comes with the load average before and after it (the machine may be shared) and
 the CPU seconds it cost: machine-wide, which counts the local clouds a run leaves running,
 and in the run's own processes. On 2 cores, a run cannot be shorter than its CPU seconds
-over 2: a slower machine shows as more wall time for the same CPU, a heavier suite as more
-CPU.
+over 2. CPU seconds alone do not tell a slower machine from a heavier suite: on a shared
+virtual machine the same suite cost 463 CPU s one half-hour and 667 the next. So each figure
+also gives the machine's speed just before it, as the CPU time of a fixed piece of work
+(:func:`reference_seconds`), and the run's machine-wide CPU in those units: a heavier suite
+costs more units; a slower machine, more CPU seconds for the same units.
 
 Targets: cold start ≤ 3 s (issue: foundation); on 2 cores, the whole lab under strict
 nbval ≤ 30 s and ``make test`` ≤ 120 s (issue 17). Prints figures; it asserts nothing.
@@ -20,6 +23,7 @@ nbval ≤ 30 s and ``make test`` ≤ 120 s (issue 17). Prints figures; it assert
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import resource
 import shutil
@@ -116,11 +120,34 @@ def cpu_counters() -> tuple[float, float]:
             children.ru_utime + children.ru_stime)
 
 
-def cpu_line(before: tuple[float, float], after: tuple[float, float], wall: float) -> str:
-    """CPU seconds a run cost: machine-wide and attached, and how many cores that kept busy."""
+def reference_seconds(rounds: int = 9) -> float:
+    """CPU seconds this machine takes now for a fixed piece of single-threaded work (integer
+    arithmetic in Python, then SHA-256 over 4 MB), the best of ``rounds``: lower is faster."""
+    data = bytes(4_000_000)  # allocated once: page faults are not the work
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        total = 0
+        for number in range(200_000):
+            total += number * number % 7
+        hashlib.sha256(data).digest()
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def speed_line(reference: float) -> str:
+    return (f"machine speed before it: the reference work took {1000 * reference:.1f} ms of "
+            f"CPU (best of 9; lower is faster)")
+
+
+def cpu_line(before: tuple[float, float], after: tuple[float, float], wall: float,
+             reference: float | None = None) -> str:
+    """CPU seconds a run cost: machine-wide and attached, how many cores that kept busy and,
+    given the machine's :func:`reference_seconds`, the machine-wide CPU in those units."""
     machine, attached = after[0] - before[0], after[1] - before[1]
-    return (f"CPU {machine:.0f} s machine-wide ({machine / wall:.2f} cores busy on average), "
-            f"{attached:.0f} s in the run's own processes")
+    units = f" = {machine / reference:,.0f} × the reference work" if reference else ""
+    return (f"CPU {machine:.0f} s machine-wide ({machine / wall:.2f} cores busy on average)"
+            f"{units}, {attached:.0f} s in the run's own processes")
 
 
 def verdict(seconds: float, target: float, passed: bool) -> str:
@@ -143,6 +170,7 @@ def measure_nbval(workers: int, environment: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory(prefix="queuelab-bench-") as state:
         env = {**environment, "LAB_STATE_DIR": state, "LAB_PROGRESS": "0"}
         report = Path(state) / "junit.xml"
+        reference = reference_seconds()
         before, cpu_before = os.getloadavg(), cpu_counters()
         started = time.perf_counter()
         try:
@@ -164,7 +192,8 @@ def measure_nbval(workers: int, environment: dict[str, str]) -> None:
         print(f"{path.name:<45}{seconds:>7.1f} s")
     print(f"{'whole lab (wall time, pytest included)':<45}"
           f"{verdict(wall, NBVAL_TARGET, result.returncode == 0)}  {load_line(before, after)}")
-    print(f"{'':<45}{cpu_line(cpu_before, cpu_after, wall)}")
+    print(f"{'':<45}{cpu_line(cpu_before, cpu_after, wall, reference)}")
+    print(f"{'':<45}{speed_line(reference)}")
     if result.returncode:
         print(result.stdout[-3000:])
 
@@ -183,6 +212,7 @@ def measure_suite(workers: int, environment: dict[str, str]) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="queuelab-bench-") as owned:
         state = Path(owned) / "test"  # make test removes it first
+        reference = reference_seconds()
         before, cpu_before = os.getloadavg(), cpu_counters()
         started = time.perf_counter()
         try:
@@ -197,7 +227,8 @@ def measure_suite(workers: int, environment: dict[str, str]) -> None:
     print(f"\nmake test after installation ({workers} workers): {summary}")
     print(f"{'make test (wall time)':<45}"
           f"{verdict(wall, SUITE_TARGET, result.returncode == 0)}  {load_line(before, after)}")
-    print(f"{'':<45}{cpu_line(cpu_before, cpu_after, wall)}")
+    print(f"{'':<45}{cpu_line(cpu_before, cpu_after, wall, reference)}")
+    print(f"{'':<45}{speed_line(reference)}")
     if result.returncode:
         print((result.stdout + result.stderr)[-3000:])
 

@@ -50,3 +50,15 @@ def test_cpu_is_reported_machine_wide_and_attached():
     line = startup.cpu_line((100.0, 10.0), (340.0, 190.0), 120.0)
     assert line == ("CPU 240 s machine-wide (2.00 cores busy on average), "
                     "180 s in the run's own processes")
+
+
+def test_cpu_is_also_given_in_units_of_the_machines_reference_work():
+    line = startup.cpu_line((100.0, 10.0), (340.0, 190.0), 120.0, reference=0.02)
+    assert line == ("CPU 240 s machine-wide (2.00 cores busy on average) = 12,000 × the "
+                    "reference work, 180 s in the run's own processes")
+
+
+def test_the_machine_speed_is_the_cpu_time_of_the_reference_work():
+    few, many = startup.reference_seconds(rounds=1), startup.reference_seconds(rounds=5)
+    assert 0 < few < 5 and 0 < many < 5
+    assert "ms of CPU" in startup.speed_line(many)
