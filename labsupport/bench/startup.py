@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 from xml.etree import ElementTree
 
+import psutil
 from azure.storage.queue import QueueClient
 
 import localcloud
@@ -110,14 +111,17 @@ def load_line(before: tuple[float, ...], after: tuple[float, ...]) -> str:
     return f"load average {before[0]:.2f} → {after[0]:.2f} on {os.cpu_count()} cores"
 
 
+#: The machine's CPU times that count as busy (psutil names; idle and iowait do not).
+BUSY_TIMES = ("user", "nice", "system", "irq", "softirq", "steal")
+
+
 def cpu_counters() -> tuple[float, float]:
     """(CPU seconds the whole machine has spent busy, CPU seconds of this process's waited-for
     children): the first counts the local clouds and kernels a run starts and leaves behind,
     the second what ``/usr/bin/time`` would show."""
-    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    busy = psutil.cpu_times()  # the machine's, as /proc/stat has them on Linux
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ((user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK"),
+    return (sum(getattr(busy, name, 0.0) for name in BUSY_TIMES),
             children.ru_utime + children.ru_stime)
 
 

@@ -111,25 +111,26 @@ class Machine:
 
 
 def azurite_cpu_clock(lab) -> Callable[[], float] | None:
-    """A clock of the CPU seconds (user + system) the lab's local Azurite has used, read from
-    ``/proc/<pid>/stat``; None on Azure or where ``/proc`` cannot tell."""
+    """A clock of the CPU seconds (user + system) the lab's local Azurite has used; None on
+    Azure or where its process cannot be read."""
     if not lab.config.is_local:
         return None
+    import psutil
+
     from .. import local
 
     record = local.status(lab.config).record
     if record is None:
         return None
-    stat = Path(f"/proc/{record.azurite_pid}/stat")
-    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
     def seconds() -> float:
-        fields = stat.read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / ticks   # utime, stime (proc(5))
+        times = azurite.cpu_times()
+        return times.user + times.system
 
     try:
+        azurite = psutil.Process(record.azurite_pid)
         seconds()
-    except OSError:
+    except psutil.Error:
         return None
     return seconds
 
