@@ -161,6 +161,29 @@ def verdict(seconds: float, target: float, passed: bool) -> str:
            f"{'met' if seconds <= target else 'NOT met'})"
 
 
+class Around:
+    """The machine around one timed run: its speed, load and CPU counters just before (when
+    made) and just after (:meth:`stop`), and the figure's lines from them."""
+
+    def __init__(self) -> None:
+        self.reference = reference_seconds()
+        self.load, self.cpu = os.getloadavg(), cpu_counters()
+        self.started = time.perf_counter()
+
+    def stop(self) -> None:
+        self.wall = time.perf_counter() - self.started
+        self.load_after, self.cpu_after = os.getloadavg(), cpu_counters()
+        self.reference_after = reference_seconds()
+
+    def lines(self, label: str, target: float, passed: bool) -> list[str]:
+        """The wall time against its target with the load, then the CPU and machine speed."""
+        fastest = min(self.reference, self.reference_after)
+        return [f"{label:<45}{verdict(self.wall, target, passed)}  "
+                f"{load_line(self.load, self.load_after)}",
+                f"{'':<45}{cpu_line(self.cpu, self.cpu_after, self.wall, fastest)}",
+                f"{'':<45}{speed_line(self.reference, self.reference_after)}"]
+
+
 def _stop_clouds(state: Path) -> None:
     """Stop every local cloud under ``state`` (a worker stops its own; this is the backstop)."""
     for folder in [state, *sorted(p for p in state.glob("*") if p.is_dir())]:
@@ -175,15 +198,11 @@ def measure_nbval(workers: int, environment: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory(prefix="queuelab-bench-") as state:
         env = {**environment, "LAB_STATE_DIR": state, "LAB_PROGRESS": "0"}
         report = Path(state) / "junit.xml"
-        reference = reference_seconds()
-        before, cpu_before = os.getloadavg(), cpu_counters()
-        started = time.perf_counter()
+        around = Around()
         try:
             result = subprocess.run(nbval_command(notebooks, workers, report),
                                     cwd=root, env=env, capture_output=True, text=True)
-            wall = time.perf_counter() - started
-            after, cpu_after = os.getloadavg(), cpu_counters()
-            reference_after = reference_seconds()
+            around.stop()
             per_notebook: dict[str, float] = {}
             if report.exists():
                 for case in ElementTree.parse(report).iter("testcase"):
@@ -196,10 +215,8 @@ def measure_nbval(workers: int, environment: dict[str, str]) -> None:
     for path in notebooks:
         seconds = next((v for k, v in per_notebook.items() if k.endswith(path.name)), 0.0)
         print(f"{path.name:<45}{seconds:>7.1f} s")
-    print(f"{'whole lab (wall time, pytest included)':<45}"
-          f"{verdict(wall, NBVAL_TARGET, result.returncode == 0)}  {load_line(before, after)}")
-    print(f"{'':<45}{cpu_line(cpu_before, cpu_after, wall, min(reference, reference_after))}")
-    print(f"{'':<45}{speed_line(reference, reference_after)}")
+    print("\n".join(around.lines("whole lab (wall time, pytest included)", NBVAL_TARGET,
+                                  result.returncode == 0)))
     if result.returncode:
         print(result.stdout[-3000:])
 
@@ -218,24 +235,18 @@ def measure_suite(workers: int, environment: dict[str, str]) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="queuelab-bench-") as owned:
         state = Path(owned) / "test"  # make test removes it first
-        reference = reference_seconds()
-        before, cpu_before = os.getloadavg(), cpu_counters()
-        started = time.perf_counter()
+        around = Around()
         try:
             result = subprocess.run(suite_command(workers, state), cwd=root, env=environment,
                                     capture_output=True, text=True)
-            wall = time.perf_counter() - started
-            after, cpu_after = os.getloadavg(), cpu_counters()
-            reference_after = reference_seconds()
+            around.stop()
         finally:
             _stop_clouds(state)
     summary = next((line.strip("= ") for line in reversed(result.stdout.splitlines())
                     if " passed" in line or " failed" in line), "no pytest summary")
     print(f"\nmake test after installation ({workers} workers): {summary}")
-    print(f"{'make test (wall time)':<45}"
-          f"{verdict(wall, SUITE_TARGET, result.returncode == 0)}  {load_line(before, after)}")
-    print(f"{'':<45}{cpu_line(cpu_before, cpu_after, wall, min(reference, reference_after))}")
-    print(f"{'':<45}{speed_line(reference, reference_after)}")
+    print("\n".join(around.lines("make test (wall time)", SUITE_TARGET,
+                                  result.returncode == 0)))
     if result.returncode:
         print((result.stdout + result.stderr)[-3000:])
 

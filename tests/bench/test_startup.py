@@ -64,3 +64,13 @@ def test_the_machine_speed_is_the_cpu_time_of_the_reference_work():
     assert startup.speed_line(0.0174, 0.0201) == (
         "machine speed: the reference work took 17.4 ms of CPU before, 20.1 ms after (best of 9 "
         "each; lower is faster)")
+
+
+def test_a_run_is_reported_with_the_machine_around_it():
+    around = startup.Around()
+    around.stop()
+    label, cpu, speed = around.lines("whole lab", 30, True)
+    assert label.startswith("whole lab") and "passed (target ≤ 30 s: met)" in label
+    assert "load average" in label
+    assert cpu.strip().startswith("CPU ") and "× the reference work" in cpu
+    assert speed.strip().startswith("machine speed: the reference work took ")
